@@ -1,0 +1,177 @@
+/// \file io.hpp
+/// np.load, np.save and the .npy header: read and write files, streams and
+/// bytes in memory, with NumPy's defaults (allow_pickle off, max_header_size 10000).
+#pragma once
+
+#include <npio/array.hpp>
+
+#include <filesystem>
+#include <iosfwd>
+#include <limits>
+#include <memory>
+
+namespace npio {
+inline namespace v1 {
+
+class npz_file;
+
+/// mmap_mode of np.load / numpy.memmap. `none` reads into memory.
+enum class mmap_mode { none, r, r_plus, w_plus, c };
+
+/// How Python 2 `str` objects inside pickles are decoded (np.load's `encoding`).
+enum class pickle_encoding { ascii, latin1, bytes };
+
+/// A .npy format version.
+struct format_version {
+  std::uint8_t major = 1, minor = 0;
+  friend bool operator==(format_version, format_version) = default;
+};
+
+/// Bounds on what a pickle may make the decoder do (see docs/security.md).
+struct pickle_limits {
+  std::size_t max_depth = 10000;             ///< nesting of containers and MARKs
+  std::size_t max_memo = 1u << 20;           ///< memo entries
+  std::uint64_t max_bytes = 1ull << 34;      ///< bytes of values built (strings, arrays)
+  std::size_t max_stack = 1u << 22;          ///< stack entries
+};
+
+/// Options of `load`, named as np.load's arguments.
+struct load_options {
+  bool allow_pickle = false;           ///< allow object arrays and raw pickles (runs no code)
+  npio::mmap_mode mmap_mode = mmap_mode::none;
+  /// Largest header text accepted; NumPy's default. Files you trust can lift it
+  /// (NumPy lifts it with allow_pickle; so does npio).
+  std::size_t max_header_size = 10000;
+  pickle_encoding encoding = pickle_encoding::ascii;
+  bool fix_imports = true;             ///< map Python 2 module names as CPython does
+  bool allow_unknown_classes = false;  ///< keep unknown pickled classes as inert objects
+  pickle_limits limits{};
+  /// Largest array data (or decompressed npz member) accepted, in bytes.
+  std::uint64_t max_data_bytes = std::numeric_limits<std::uint64_t>::max();
+};
+
+/// Options of `save`.
+struct save_options {
+  bool allow_pickle = true;  ///< np.save's default: object arrays are pickled
+  /// A fixed version; without it the oldest that fits (1.0, 2.0, 3.0).
+  /// Errors: invalid_argument when the header does not fit the version.
+  std::optional<format_version> version;
+};
+
+/// A parsed .npy header.
+struct header {
+  format_version version;
+  npio::dtype dtype;
+  shape_t shape;
+  bool fortran_order = false;
+  std::uint64_t data_offset = 0;  ///< bytes from the start of the file to the data
+  std::uint64_t data_size = 0;    ///< shape product x itemsize (objects: 0, a pickle follows)
+};
+
+/// Parses the preamble and header at the start of `bytes` (which may hold
+/// only the header). Never evaluates anything; checks every number.
+/// Errors: truncated, bad_magic, bad_version, header_too_large, header_syntax,
+/// header_not_dict, header_keys, bad_shape, bad_fortran_order, bad_descr,
+/// size_overflow, header_encoding, limit_exceeded.
+header read_header(std::span<const std::byte> bytes, std::size_t max_header_size = 10000);
+result<header> try_read_header(std::span<const std::byte> bytes,
+                               std::size_t max_header_size = 10000) noexcept;
+
+/// The magic, version, length and header text np.save writes for this dtype,
+/// shape and order: byte-identical to NumPy >= 1.24, 64-byte aligned.
+/// Errors: invalid_argument when `version` is given and too small.
+std::string format_header(const dtype& dt, const shape_t& shape, bool fortran_order,
+                          std::optional<format_version> version = std::nullopt);
+
+/// What np.load returns: an array (.npy), an archive (.npz), or a Python
+/// value (a raw pickle file). Convert to `array` directly for .npy files.
+class loaded {
+public:
+  enum class kind { array, npz, value };
+  explicit loaded(npio::array a);
+  explicit loaded(std::shared_ptr<npz_file> z);
+  explicit loaded(std::shared_ptr<py::value> v);
+  loaded(loaded&&) noexcept;
+  loaded& operator=(loaded&&) noexcept;
+  ~loaded();
+
+  kind type() const noexcept { return kind_; }
+  bool is_array() const noexcept { return kind_ == kind::array; }
+  bool is_npz() const noexcept { return kind_ == kind::npz; }
+  bool is_value() const noexcept { return kind_ == kind::value; }
+  /// The array. Errors: type_mismatch when the file was not a .npy.
+  npio::array& array();
+  /// The archive. Errors: type_mismatch when the file was not a .npz.
+  npz_file& npz();
+  /// The unpickled value. Errors: type_mismatch when the file was not a pickle.
+  py::value& value();
+  operator npio::array() && { return std::move(array()); }
+
+private:
+  kind kind_;
+  npio::array array_;
+  std::shared_ptr<npz_file> npz_;
+  std::shared_ptr<py::value> value_;
+};
+
+/// np.load: a .npy (array, memory-mapped with options.mmap_mode), a .npz
+/// (lazy archive), or a raw pickle (with allow_pickle).
+/// Errors: every header error, truncated, pickle_disallowed, io_error, and
+/// pickle and zip errors; messages name the file.
+loaded load(const std::filesystem::path& path, const load_options& options = {});
+/// The same from bytes in memory (copied where the result must own them).
+loaded load(std::span<const std::byte> bytes, const load_options& options = {});
+/// The same from a stream, read from its current position.
+loaded load(std::istream& in, const load_options& options = {});
+/// Non-throwing twins for untrusted input.
+result<loaded> try_load(const std::filesystem::path& path,
+                        const load_options& options = {}) noexcept;
+result<loaded> try_load(std::span<const std::byte> bytes,
+                        const load_options& options = {}) noexcept;
+
+/// np.save: writes `.npy` (appended when missing) atomically: a temporary file
+/// in the same directory is renamed over the target only when complete.
+/// Errors: io_error (the old file is left intact), pickle_disallowed, invalid_argument.
+void save(const std::filesystem::path& path, const array& a, const save_options& options = {});
+/// Writes the .npy bytes to a stream at its current position.
+void save(std::ostream& out, const array& a, const save_options& options = {});
+/// Returns the .npy bytes.
+std::vector<std::byte> save_bytes(const array& a, const save_options& options = {});
+/// The path np.save would write: `.npy` appended unless already there.
+std::filesystem::path npy_path(const std::filesystem::path& path);
+
+/// Streams a large array to a .npy file in pieces, atomically: nothing appears
+/// at the path until commit(); destroying the writer uncommitted (an exception
+/// from the data source, say) removes the temporary file.
+class npy_writer {
+public:
+  /// Errors: io_error, invalid_argument (object dtype).
+  npy_writer(const std::filesystem::path& path, const dtype& dt, const shape_t& shape,
+             bool fortran_order = false, const save_options& options = {});
+  npy_writer(npy_writer&&) noexcept;
+  ~npy_writer();
+  /// Appends raw element bytes in file order. Errors: io_error, out_of_range (too many bytes).
+  void write(std::span<const std::byte> bytes);
+  /// Checks the byte count, syncs and renames into place. Errors: io_error, truncated.
+  void commit();
+  std::uint64_t remaining() const noexcept;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> p_;
+};
+
+/// numpy.lib.format.open_memmap: maps a .npy file. Modes r, r_plus and c open
+/// an existing file; w_plus creates (or replaces) one from dtype, shape and
+/// fortran_order, and the result is writeable. The returned array keeps the
+/// mapping alive, and so does every view of it.
+/// Errors: as load, plus invalid_argument (object dtypes, w_plus without dtype/shape).
+array open_memmap(const std::filesystem::path& path, mmap_mode mode = mmap_mode::r_plus,
+                  std::optional<dtype> dt = std::nullopt,
+                  std::optional<shape_t> shape = std::nullopt, bool fortran_order = false,
+                  std::optional<format_version> version = std::nullopt,
+                  std::size_t max_header_size = 10000);
+
+} // namespace v1
+} // namespace npio

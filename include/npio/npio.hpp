@@ -1,0 +1,8 @@
+/// \file npio.hpp
+/// The umbrella header: everything npio offers.
+#pragma once
+
+#include <npio/array.hpp>
+#include <npio/dtype.hpp>
+#include <npio/error.hpp>
+#include <npio/io.hpp>
