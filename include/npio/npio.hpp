@@ -6,3 +6,4 @@
 #include <npio/dtype.hpp>
 #include <npio/error.hpp>
 #include <npio/io.hpp>
+#include <npio/npz.hpp>

@@ -1,0 +1,100 @@
+/// \file npz.hpp
+/// .npz archives: lazy reading like numpy's NpzFile, savez and savez_compressed.
+#pragma once
+
+#include <npio/io.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace npio {
+inline namespace v1 {
+
+/// One member of an archive, as its central directory describes it.
+struct npz_member_info {
+  std::string key;       ///< name without a trailing ".npy" (what files() lists)
+  std::string filename;  ///< name as stored in the archive
+  std::uint16_t method = 0;  ///< 0 stored, 8 deflate, 12 bzip2, 14 lzma
+  std::uint64_t compressed_size = 0;
+  std::uint64_t uncompressed_size = 0;
+  std::uint32_t crc32 = 0;
+  std::uint64_t data_offset = 0;  ///< where the member's (compressed) bytes start
+};
+
+/// An open .npz archive. Members are read on demand, CRC-checked; object
+/// members follow load_options::allow_pickle. Movable, not copyable; the file
+/// is closed on destruction or by close().
+class npz_file {
+public:
+  /// Opens an archive file. Errors: io_error, zip_bad_archive, zip_duplicate, limit_exceeded.
+  static npz_file open(const std::filesystem::path& path, const load_options& options = {});
+  /// Opens an archive held in memory.
+  static npz_file from_bytes(std::vector<std::byte> bytes, const load_options& options = {});
+
+  npz_file(npz_file&&) noexcept;
+  npz_file& operator=(npz_file&&) noexcept;
+  ~npz_file();
+
+  /// Member keys in archive order, ".npy" stripped (NpzFile.files).
+  const std::vector<std::string>& files() const noexcept;
+  /// Directory entries in archive order.
+  const std::vector<npz_member_info>& members() const noexcept;
+  /// True for "x" and "x.npy" when the archive has x.npy.
+  bool contains(std::string_view key) const noexcept;
+  /// Whether the member holds a .npy file (starts with the npy magic).
+  bool is_npy(std::string_view key) const;
+  /// Loads one .npy member (zero-copy for stored members when opened with mmap_mode r or c).
+  /// Errors: zip_no_member ("x is not a file in the archive"), type_mismatch for
+  /// non-.npy members, zip_crc, zip_method, zip_bomb, every .npy error.
+  array at(std::string_view key) const;
+  array operator[](std::string_view key) const { return at(key); }
+  /// What NpzFile[key] returns: an array, a Python value (object members whose
+  /// pickle is not an array), or raw bytes (non-.npy members, as a py bytes value).
+  loaded load(std::string_view key) const;
+  /// The member's uncompressed bytes, CRC-checked.
+  std::vector<std::byte> bytes(std::string_view key) const;
+  /// Closes the file; later reads throw io_error.
+  void close() noexcept;
+  /// The path it was opened from (empty for bytes).
+  const std::filesystem::path& path() const noexcept;
+
+  struct impl;
+
+private:
+  explicit npz_file(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> p_;
+};
+
+/// A named array for savez.
+using named_array = std::pair<std::string, array>;
+
+/// Options of savez / savez_compressed.
+struct savez_options {
+  bool compress = false;     ///< deflate (savez_compressed) instead of stored
+  int level = 6;             ///< deflate level 1-12 (zlib's default is 6)
+  unsigned threads = 0;      ///< worker threads for compression; 0 = hardware concurrency
+  bool allow_pickle = true;  ///< object arrays are pickled, as np.savez does
+};
+
+/// np.savez: writes the arrays as NAME.npy members (stored), atomically; `.npz`
+/// is appended when missing. Errors: io_error, invalid_argument (duplicate names).
+void savez(const std::filesystem::path& path, const std::vector<named_array>& arrays,
+           const savez_options& options = {});
+/// Positional arrays are named arr_0, arr_1, ... as NumPy names them.
+void savez(const std::filesystem::path& path, const std::vector<array>& arrays,
+           const savez_options& options = {});
+/// np.savez_compressed (deflate).
+void savez_compressed(const std::filesystem::path& path, const std::vector<named_array>& arrays,
+                      int level = 6);
+void savez_compressed(const std::filesystem::path& path, const std::vector<array>& arrays,
+                      int level = 6);
+/// Adds (or with replace, replaces) one member without rewriting the others.
+/// Errors: io_error, zip_bad_archive, invalid_argument (name exists and !replace).
+void npz_append(const std::filesystem::path& path, const std::string& name, const array& a,
+                const savez_options& options = {});
+
+} // namespace v1
+} // namespace npio
