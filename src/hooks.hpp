@@ -8,7 +8,9 @@
 #include <span>
 #include <vector>
 
-namespace npio::detail {
+namespace npio {
+inline namespace v1 {
+namespace detail {
 
 // Object arrays (src/pickle_numpy.cpp). `payload` is everything after the
 // header; NumPy returns whatever the pickle holds, usually an object array.
@@ -23,4 +25,6 @@ loaded read_raw_pickle(std::span<const std::byte> bytes, const load_options& opt
 loaded open_npz(const std::filesystem::path& path, const load_options& options);
 loaded open_npz(std::vector<std::byte> bytes, const load_options& options);
 
-} // namespace npio::detail
+} // namespace detail
+} // namespace v1
+} // namespace npio

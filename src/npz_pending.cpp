@@ -39,10 +39,9 @@ void npz_append(const std::filesystem::path&, const std::string&, const array&,
                 const savez_options&) {
   pending();
 }
-} // namespace v1
-
 namespace detail {
 loaded open_npz(const std::filesystem::path&, const load_options&) { pending(); }
 loaded open_npz(std::vector<std::byte>, const load_options&) { pending(); }
 } // namespace detail
+} // namespace v1
 } // namespace npio

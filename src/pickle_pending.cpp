@@ -2,7 +2,9 @@
 // (Deleted by the object-array work.)
 #include "hooks.hpp"
 
-namespace npio::detail {
+namespace npio {
+inline namespace v1 {
+namespace detail {
 loaded read_object_npy(std::span<const std::byte>, const header&, const load_options&) {
   throw error(errc::unsupported, "object arrays are not supported yet");
 }
@@ -12,4 +14,6 @@ std::vector<std::byte> write_object_payload(const array&) {
 loaded read_raw_pickle(std::span<const std::byte>, const load_options&) {
   throw error(errc::unsupported, "pickle files are not supported yet");
 }
-} // namespace npio::detail
+} // namespace detail
+} // namespace v1
+} // namespace npio
