@@ -284,6 +284,9 @@ def view_cases():
         ("vrow", "i2", lambda b: b[2]),
         ("v0d", "i2,i3", lambda b: b[2, 3]),
         ("vcol", "s1:3:4:1", lambda b: b[:, 3:4]),
+        ("vresh", "r3:16", lambda b: b.reshape(3, 16)),
+        ("vreshT", "T,r4:12", lambda b: b.T.reshape(4, 12)),
+        ("vreshS", "s1:0:8:2,r2:12", lambda b: b[:, ::2].reshape(2, 12)),
     ]
 
 
@@ -321,6 +324,10 @@ def gen_arrays(g):
         for vtag, ops, fn in view_cases():
             v = fn(base)
             g.add_saved(f"{tag}.{vtag}", v, "view", base=bname, ops=ops)
+        # field views of structured arrays (subarray fields add dimensions)
+        for i, fname in enumerate(dt.names or ()):
+            if fname and fname.isprintable() and "," not in fname and "\\" not in fname:
+                g.add_saved(f"{tag}.vf{i}", base[fname], "view", base=bname, ops="f" + fname)
     # itemsize 0 (NumPy writes '|V0'; S0 and U0 become S1 and U1 in arrays)
     for lay, a in layouts(g, np.dtype("V0"))[:6]:
         g.add_saved(f"V0.{lay}", a, "scalar")
