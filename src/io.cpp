@@ -258,10 +258,17 @@ loaded load(const std::filesystem::path& path, const load_options& options) {
     if (options.mmap_mode != mmap_mode::none) {
       // .npz archives map their own members; everything else goes to open_memmap.
       auto fd = detail::open_file(path, O_RDONLY);
-      std::byte head[4] = {};
-      const std::size_t n = detail::read_full(fd.get(), head, 4, path);
-      if (n == 4 && head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
+      std::byte head[6] = {};
+      const std::size_t n = detail::read_full(fd.get(), head, 6, path);
+      if (n >= 4 && head[0] == std::byte{'P'} && head[1] == std::byte{'K'})
         return detail::open_npz(path, options);
+      // As np.load: an empty file is "No data left in file", and a file without
+      // the .npy magic is a pickle (refused without allow_pickle), mapped or not.
+      if (n == 0) throw error(errc::truncated, "No data left in file", {}, {}, 0);
+      if (n < 6 || std::memcmp(head, npy_magic, 6) != 0) {
+        fd_source src(detail::open_file(path, O_RDONLY), path);
+        return load_from(src, options, &path);
+      }
       if (options.mmap_mode == mmap_mode::w_plus)
         throw error(errc::invalid_argument,
                     "mmap_mode w+ creates a file and needs a dtype and shape: use open_memmap");
