@@ -588,7 +588,8 @@ ASTYPE_TYPES = ["?", "i1", "u1", "<i2", ">u2", "<i4", ">i4", "<u4", "<i8", ">u8"
 ASTYPE_INTS = [0, 1, 2, 7, 100, 127, -1, -2, -100, -128, 255, 256, 1000, 32767, -32768, 65535,
                2**31 - 1, -(2**31), 2**32 + 3, 2**53 + 1, 2**62 + 7, -(2**62) - 9]
 ASTYPE_FLOATS = ASTYPE_INTS + [0.5, 1.25, 2.75, 99.5, 126.875, -0.0, -0.5, -1.75, -99.25, 3.0e-8,
-                               65504.0, 65520.0, 1 / 3, 1e30, -1e30, 1e300, np.inf, -np.inf, np.nan]
+                               65504.0, 65520.0, 1 / 3, 1e30, -1e30, 1e300, np.inf, -np.inf, np.nan,
+                               1.0 + 2**-11 + 2**-30, 6.0e-8, 2.0**-25 + 2.0**-40]  # double rounding via float
 
 
 def gen_astype(g):
@@ -630,6 +631,24 @@ def gen_astype(g):
             np.save(g.path(f"astype_{tag}.dst.npy"), r)
             rows.append({"src": f"astype_{tag}.src.npy", "dst_str": dst.str,
                          "expected": f"astype_{tag}.dst.npy"})
+    # rounding to float16 from every float width, over many magnitudes and the
+    # exact halfway points between neighbouring halves (double rounding shows there)
+    rng = np.random.default_rng(SEED + 1)
+    mags = rng.uniform(-27, 17, 20000)
+    bits = np.arange(0, 0x7BFF, 3, dtype=np.uint16)
+    mid = (bits.view("<f2").astype("<f8") + (bits + 1).view("<f2").astype("<f8")) / 2
+    vals = np.concatenate([np.sign(rng.standard_normal(20000)) * 2.0 ** mags,
+                           mid, -mid, mid * (1 + 2.0**-40), mid * (1 - 2.0**-40)])
+    vals = vals[np.isfinite(vals)]
+    for s in ["<f4", "<f8", ">f8", "<f16", "<c16"]:
+        with np.errstate(all="ignore"):
+            a = vals.astype(s)
+            zero_padding(a)
+            r = a.astype("<f2")
+        tag = "random_%s_to_lef2" % tagof(s)
+        np.save(g.path(f"astype_{tag}.src.npy"), a)
+        np.save(g.path(f"astype_{tag}.dst.npy"), r)
+        rows.append({"src": f"astype_{tag}.src.npy", "dst_str": "<f2", "expected": f"astype_{tag}.dst.npy"})
     write_tsv(g.path("astype.tsv"), ["src", "dst_str", "expected"], rows)
 
 
