@@ -329,10 +329,13 @@ array array::field(std::string_view name) const {
     array r = *this;
     r.offset_ += static_cast<std::int64_t>(f.offset);
     r.dtype_ = f.type;
-    if (f.type.is_subarray()) {
-      r.dtype_ = npio::dtype(f.type.base());
-      const auto st = contiguous_strides(f.type.shape(), f.type.base().itemsize(), order::c);
-      r.shape_.insert(r.shape_.end(), f.type.shape().begin(), f.type.shape().end());
+    // Subarray fields become trailing dimensions, all the way down: NumPy
+    // views a (('<f8', (5,)), (2,)) field as shape (..., 2, 5) of '<f8'.
+    while (r.dtype_.is_subarray()) {
+      const npio::dtype sub = r.dtype_;
+      r.dtype_ = npio::dtype(sub.base());
+      const auto st = contiguous_strides(sub.shape(), sub.base().itemsize(), order::c);
+      r.shape_.insert(r.shape_.end(), sub.shape().begin(), sub.shape().end());
       r.strides_.insert(r.strides_.end(), st.begin(), st.end());
     }
     return r;
