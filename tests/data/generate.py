@@ -641,7 +641,8 @@ def gen_astype(g):
                            mid, -mid, mid * (1 + 2.0**-40), mid * (1 - 2.0**-40)])
     vals = vals[np.isfinite(vals)]
     for s in ["<f4", "<f8", ">f8", "<f16", "<c16"]:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ComplexWarning: the values are real
             a = vals.astype(s)
             zero_padding(a)
             r = a.astype("<f2")
