@@ -401,6 +401,22 @@ def gen_versions(g):
     g.add_saved("growth_bigdim_f", np.asfortranarray(np.zeros((0, 10**6), "<f8")), "version")
 
 
+def gen_forced_versions(g):
+    """np.lib.format.write_array(f, a, version=...): what save_options.version must give."""
+    arrays = {"f8": np.arange(6, dtype="<f8").reshape(2, 3), "st": g.fill(struct_dtypes()["aligned"], (3,)),
+              "f": np.asfortranarray(np.arange(6, dtype=">i2").reshape(2, 3)), "0d": np.array(1.5, ">f4"),
+              "utf8": g.fill(np.dtype([("名", "<i4")]), (2,))}
+    for tag, a in arrays.items():
+        for ver in [(1, 0), (2, 0), (3, 0)]:
+            if tag == "utf8" and ver != (3, 0):
+                continue
+            buf = io.BytesIO()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                np.lib.format.write_array(buf, a, version=ver)
+            g.add_raw("forced_v%d_%s" % (ver[0], tag), buf.getvalue(), "version")
+
+
 def gen_legacy(g):
     f8 = np.arange(3, dtype="<f8") + 0.5
     i4 = np.arange(4, dtype="<i4").reshape(2, 2)
@@ -675,6 +691,7 @@ def main():
     gen_arrays(g)
     gen_versions(g)
     gen_legacy(g)
+    gen_forced_versions(g)
     g.write_manifest()
     gen_dtypes(out)
     gen_records(out)
