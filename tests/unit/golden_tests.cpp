@@ -381,6 +381,18 @@ TEST(Golden, SaveToPathIdenticalToNumpy) {
   EXPECT_TRUE(dir.entries().empty()) << "stray files after saves";
 }
 
+TEST(Golden, NpyPathAppendsLikeNpSave) {
+  // np.save: `if not file.endswith('.npy'): file = file + '.npy'` (case-sensitive)
+  EXPECT_EQ(npio::npy_path("a"), fs::path("a.npy"));
+  EXPECT_EQ(npio::npy_path("dir/a.npy"), fs::path("dir/a.npy"));
+  EXPECT_EQ(npio::npy_path("a.npz"), fs::path("a.npz.npy"));
+  EXPECT_EQ(npio::npy_path("a.NPY"), fs::path("a.NPY.npy"));
+  EXPECT_EQ(npio::npy_path("a.npy.bak"), fs::path("a.npy.bak.npy"));
+  temp_dir dir;
+  npio::save(dir / "x.npz", npio::load(row_named("le_f8.1d").path()));
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"x.npz.npy"});
+}
+
 TEST(Golden, SavingViewsWritesLikeNumpy) {
   // The view files were saved by NumPy from views of "<dtype>.base"; rebuilding
   // the same view with npio and saving it must give the same bytes (C order for
