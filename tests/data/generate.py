@@ -459,6 +459,10 @@ def gen_legacy(g):
     g.add_raw("legacy_py2_struct",
               preamble(b"{'descr': [(u'a', u'<i4'), (u'b', u'|S2')], 'fortran_order': False, 'shape': (2L,), }",
                        (1, 0), 16) + ua.tobytes(), "legacy")
+    sub = g.fill(np.dtype([("a", "<i4", (2,)), ("t", "<f4")]), (2,))
+    g.add_raw("legacy_py2_subshape_title",
+              preamble(b"{'descr': [(u'a', u'<i4', (2L,)), ((u'Title', u't'), u'<f4')], "
+                       b"'fortran_order': False, 'shape': (2L,), }", (1, 0), 16) + sub.tobytes(), "legacy")
     # other writers: double quotes, other key order, no trailing comma, odd spacing
     u2 = np.arange(6, dtype="<u2").reshape(2, 3)
     g.add_raw("legacy_dquote", preamble(b'{"descr": "<u2", "fortran_order": False, "shape": (2, 3)}',
@@ -472,6 +476,8 @@ def gen_legacy(g):
                        (1, 0), 64) + i2.tobytes(), "legacy")
     g.add_raw("legacy_no_newline", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}),
                                             (1, 0), 64, newline=False) + f8.tobytes(), "legacy")
+    g.add_raw("legacy_crlf", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}) + b"\r",
+                                      (1, 0), 64) + f8.tobytes(), "legacy")
     g.add_raw("legacy_tab_pad", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}),
                                          (1, 0), 64, pad=b"\t") + f8.tobytes(), "legacy")
     # descr spellings other writers use
