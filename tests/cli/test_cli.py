@@ -259,7 +259,10 @@ def make_array(dt, shape, fortran):
         set_element(flat, i, dt, vals[i % len(vals)])
     a = flat.reshape(shape)
     if fortran:
-        a = np.asfortranarray(a)
+        # Copy into zeros: a structured copy moves fields, not padding bytes.
+        f = np.zeros(shape, dtype=dt, order="F")
+        f[...] = a
+        a = f
     return a
 
 

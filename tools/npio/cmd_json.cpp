@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <limits>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -19,7 +18,7 @@ struct json_options {
   bool allow_pickle = false;
   std::size_t max_header_size = 10000;
   bool max_header_given = false;
-  npio::pickle_encoding encoding = npio::pickle_encoding::ascii;
+  std::string encoding = "ascii";
   bool inert = false;
 };
 
@@ -41,7 +40,9 @@ void run_json(const json_options& o) {
   npio::load_options lo;
   lo.allow_pickle = o.allow_pickle;
   if (o.max_header_given) lo.max_header_size = o.max_header_size;
-  lo.encoding = o.encoding;
+  lo.encoding = o.encoding == "latin1"  ? npio::pickle_encoding::latin1
+                : o.encoding == "bytes" ? npio::pickle_encoding::bytes
+                                        : npio::pickle_encoding::ascii;
   lo.allow_unknown_classes = o.inert;
 
   text_out out(stdout);
@@ -101,15 +102,10 @@ void register_json(CLI::App& app) {
   sub->add_option("--max-header-size", o->max_header_size,
                   "largest header accepted, in bytes (NumPy's default: 10000)")
       ->each([o](const std::string&) { o->max_header_given = true; });
-  const std::map<std::string, npio::pickle_encoding> encodings{
-      {"ascii", npio::pickle_encoding::ascii},
-      {"latin1", npio::pickle_encoding::latin1},
-      {"bytes", npio::pickle_encoding::bytes}};
   sub->add_option("--encoding", o->encoding,
-                  "how Python 2 str objects in pickles are decoded (np.load's encoding): "
-                  "ascii, latin1 or bytes")
-      ->transform(CLI::CheckedTransformer(encodings, CLI::ignore_case))
-      ->default_str("ascii");
+                  "how Python 2 str objects in pickles are decoded, as np.load's encoding")
+      ->check(CLI::IsMember({"ascii", "latin1", "bytes"}))
+      ->capture_default_str();
   sub->add_flag("--inert", o->inert,
                 "keep instances of unknown classes as inert {\"$object\": ...} values "
                 "instead of failing (nothing is ever executed)");

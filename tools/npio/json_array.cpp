@@ -971,12 +971,19 @@ void write_npy_document(text_out& out, const npio::array& a, bool fortran_order)
 json array_data_to_json(const npio::array& a) {
   text_out out;
   write_array_data(out, a);
-  return json::parse(out.str());
+  // Long doubles beyond double's range become +-inf here (see the header).
+  return parse_json(out.str()).root;
 }
 
 // ---- parsing JSON with number texts ----------------------------------------
 
 namespace {
+
+// Parsing with long double numbers lets values beyond double's range (x87
+// long doubles reach 1.19e4932) through nlohmann's overflow check; the tree
+// itself holds doubles, and the exact text is kept beside it.
+using json_ld = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool,
+                                     std::int64_t, std::uint64_t, long double>;
 
 class sax_builder {
 public:
@@ -984,15 +991,16 @@ public:
 
   bool null() { return add(nullptr), true; }
   bool boolean(bool b) { return add(b), true; }
-  bool number_integer(json::number_integer_t v) { return add(v), true; }
-  bool number_unsigned(json::number_unsigned_t v) { return add(v), true; }
-  bool number_float(json::number_float_t v, const std::string& text) {
-    add(v);
+  bool number_integer(std::int64_t v) { return add(v), true; }
+  bool number_unsigned(std::uint64_t v) { return add(v), true; }
+  bool number_float(long double v, const std::string& text) {
+    // Outside double's range the tree holds +-inf; the text is exact.
+    add(static_cast<double>(v));
     float_texts.push_back(text);
     return true;
   }
   bool string(std::string& s) { return add(std::move(s)), true; }
-  bool binary(json::binary_t& b) { return add(json::binary(std::move(b))), true; }
+  bool binary(json_ld::binary_t& b) { return add(json::binary(std::move(b))), true; }
   bool start_object(std::size_t) {
     stack_.push_back(add(json::object()));
     keys_.emplace_back();
@@ -1073,7 +1081,7 @@ private:
 parsed_json parse_json(std::string_view text) {
   parsed_json out;
   sax_builder b(out.root);
-  const bool ok = json::sax_parse(text.begin(), text.end(), &b);
+  const bool ok = json_ld::sax_parse(text.begin(), text.end(), &b);
   if (!ok) invalid("invalid JSON: " + (b.error.empty() ? std::string("parse error") : b.error));
   // Number tokens arrive in document order, which is the tree's depth-first
   // order (object keys keep their order and are unique): pair them up.
