@@ -149,7 +149,7 @@ atomic_file::atomic_file(std::filesystem::path target) : target_(std::move(targe
   if (dir.empty()) dir = ".";
   std::string tmpl = (dir / ("." + target_.filename().string() + ".npio-XXXXXX")).string();
   fd_ = ::mkstemp(tmpl.data());
-  if (fd_ < 0) io_fail("cannot create a file next to it", target_);
+  if (fd_ < 0) io_fail("cannot create a temporary file in its directory", target_);
   temp_ = tmpl;
   // Permissions as a plain open(O_CREAT, 0666) would give, like np.save.
   const mode_t mask = ::umask(0);

@@ -62,10 +62,12 @@ void write_npz(const std::filesystem::path& out, const json& members, const numb
 }
 
 void run_from_json(const from_json_options& o) {
-  const auto bytes = read_file(o.input);
-  parsed_json doc =
-      parse_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  const json& root = doc.root;
+  parsed_json doc;
+  {
+    const auto bytes = read_file(o.input); // freed once parsed
+    doc = parse_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  const json& root = *doc.root;
   if (!root.is_object())
     throw npio::error(npio::errc::invalid_argument,
                       "expected a JSON object: a .npy document, {\"members\": ...} or "

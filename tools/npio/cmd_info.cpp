@@ -64,10 +64,10 @@ void describe_npy(std::string& out, const npio::header& h, std::uint64_t total) 
     line(out, "data size", std::to_string(h.data_size) + " bytes");
     if (total < h.data_offset + h.data_size)
       throw npio::error(npio::errc::truncated,
-                        "the data needs " + std::to_string(h.data_size) + " bytes at offset " +
-                            std::to_string(h.data_offset) + " but only " +
-                            std::to_string(total > h.data_offset ? total - h.data_offset : 0) +
-                            " are present");
+                        "file seems not fully written: expected " + std::to_string(h.data_size) +
+                            " bytes of array data, found " +
+                            std::to_string(total > h.data_offset ? total - h.data_offset : 0),
+                        {}, {}, h.data_offset);
   }
 }
 

@@ -972,7 +972,7 @@ json array_data_to_json(const npio::array& a) {
   text_out out;
   write_array_data(out, a);
   // Long doubles beyond double's range become +-inf here (see the header).
-  return parse_json(out.str()).root;
+  return std::move(*parse_json(out.str()).root);
 }
 
 // ---- parsing JSON with number texts ----------------------------------------
@@ -993,10 +993,15 @@ public:
   bool boolean(bool b) { return add(b), true; }
   bool number_integer(std::int64_t v) { return add(v), true; }
   bool number_unsigned(std::uint64_t v) { return add(v), true; }
-  bool number_float(long double v, const std::string& text) {
-    // Outside double's range the tree holds +-inf; the text is exact.
-    add(static_cast<double>(v));
-    float_texts.push_back(text);
+  bool number_float(long double, const std::string& text) {
+    // The tree holds the double nearest to the text (+-inf outside double's
+    // range), read directly: rounding through long double could be off by one.
+    const double d = std::strtod(text.c_str(), nullptr);
+    add(d);
+    // Only texts that the double does not print back as are kept: npio's own
+    // output for float64/float32/float16 never needs them, long doubles do.
+    if (format_float(d) != text) float_texts.emplace_back(float_count, text);
+    ++float_count;
     return true;
   }
   bool string(std::string& s) { return add(std::move(s)), true; }
@@ -1051,7 +1056,9 @@ public:
     return false;
   }
 
-  std::vector<std::string> float_texts;
+  // (ordinal among the document's float tokens, text) for the texts kept.
+  std::vector<std::pair<std::size_t, std::string>> float_texts;
+  std::size_t float_count = 0;
   std::string error;
 
 private:
@@ -1080,18 +1087,22 @@ private:
 
 parsed_json parse_json(std::string_view text) {
   parsed_json out;
-  sax_builder b(out.root);
+  sax_builder b(*out.root);
   const bool ok = json_ld::sax_parse(text.begin(), text.end(), &b);
   if (!ok) invalid("invalid JSON: " + (b.error.empty() ? std::string("parse error") : b.error));
   // Number tokens arrive in document order, which is the tree's depth-first
   // order (object keys keep their order and are unique): pair them up.
-  std::size_t next = 0;
-  std::vector<const json*> stack{&out.root};
+  std::size_t next = 0, ordinal = 0;
+  if (b.float_texts.empty()) return out;
+  out.numbers.reserve(b.float_texts.size());
+  std::vector<const json*> stack{out.root.get()};
   while (!stack.empty()) {
     const json* j = stack.back();
     stack.pop_back();
     if (j->is_number_float()) {
-      if (next < b.float_texts.size()) out.numbers.emplace(j, std::move(b.float_texts[next++]));
+      if (next < b.float_texts.size() && b.float_texts[next].first == ordinal)
+        out.numbers.emplace(j, std::move(b.float_texts[next++].second));
+      ++ordinal;
     } else if (j->is_array()) {
       const auto& arr = j->get_ref<const json::array_t&>();
       for (auto it = arr.rbegin(); it != arr.rend(); ++it)
@@ -1161,7 +1172,7 @@ struct element_reader {
 
   std::string number_text(const json& j) const {
     if (j.is_number_float()) {
-      if (texts) {
+      if (texts && !texts->empty()) {
         const auto it = texts->find(&j);
         if (it != texts->end()) return it->second;
       }

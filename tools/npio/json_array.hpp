@@ -6,6 +6,7 @@
 #include "json_value.hpp"
 
 #include <cstdio>
+#include <memory>
 #include <npio/npio.hpp>
 #include <span>
 #include <string>
@@ -82,14 +83,16 @@ void write_npy_document(text_out& out, const npio::array& a, bool fortran_order)
 /// values lose precision beyond double). For embedding arrays in Python values.
 json array_data_to_json(const npio::array& a);
 
-/// The source text of each number in a parsed document, keyed by node
-/// address, so that long double, float32 and float16 values are read from
-/// their decimal text rather than from a double.
+/// The source text of numbers in a parsed document, keyed by node address, so
+/// that long double, float32 and float16 values are read from their decimal
+/// text rather than from a double. Only texts that differ from how their
+/// double prints (format_float) are kept; the others are recovered from it.
 using number_texts = std::unordered_map<const json*, std::string>;
 
 /// A parsed JSON document and the text of each of its numbers.
 struct parsed_json {
-  json root;
+  /// On the heap so that node addresses (the keys of `numbers`) survive moves.
+  std::unique_ptr<json> root = std::make_unique<json>();
   number_texts numbers;
 };
 /// Parses JSON text, refusing duplicate object keys.
