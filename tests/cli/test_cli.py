@@ -604,6 +604,15 @@ class TestErrors(Base):
             with self.subTest(cmd):
                 self.assert_one_line_error(run(cmd, self.dir), self.dir)
 
+    def test_info_on_a_pickle(self):
+        import pickle
+        path = self.path("p.pkl")
+        data = pickle.dumps([1, "a"], protocol=4)
+        open(path, "wb").write(data)
+        info = self.info_of(path)
+        self.assertEqual(info["format"], ["pickle, protocol 4"])
+        self.assertEqual(info["size"], ["%d bytes" % len(data)])
+
     def test_object_array_needs_allow_pickle(self):
         path = self.path("obj.npy")
         np.save(path, np.array([1, "a", None], dtype=object))

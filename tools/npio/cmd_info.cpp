@@ -101,6 +101,10 @@ void info(const info_options& o) {
         throw e.with_context(o.file, m.key);
       }
     }
+  } else if (pre.size() >= 2 && pre[0] == std::byte{0x80} && !has_npy_magic(pre)) {
+    // What np.load would unpickle: a pickle with a PROTO opcode (protocol 2+).
+    line(out, "format", "pickle, protocol " + std::to_string(static_cast<unsigned>(pre[1])));
+    line(out, "size", std::to_string(size) + " bytes");
   } else {
     const auto h = read_npy_header(o.file, o.max_header_size, size);
     describe_npy(out, h, size);
