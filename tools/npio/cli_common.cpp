@@ -35,17 +35,18 @@ std::string strip_tag(std::string s) {
 } // namespace
 
 std::string describe_current_exception(const std::string& file) {
+  const std::string prefix = file.empty() ? std::string() : file + ": ";
   try {
     throw;
   } catch (const npio::error& e) {
-    if (e.file().empty()) return one_line(e.with_context(file).what());
+    if (e.file().empty() && !file.empty()) return one_line(e.with_context(file).what());
     return one_line(e.what());
   } catch (const std::bad_alloc&) {
-    return one_line(file + ": out of memory");
+    return one_line(prefix + "out of memory");
   } catch (const std::exception& e) {
-    return one_line(file + ": " + strip_tag(e.what()));
+    return one_line(prefix + strip_tag(e.what()));
   } catch (...) {
-    return one_line(file + ": unknown error");
+    return one_line(prefix + "unknown error");
   }
 }
 

@@ -18,7 +18,8 @@ void register_json(CLI::App& app);
 void register_from_json(CLI::App& app);
 
 /// The one-line message for the exception being handled, "FILE: what went
-/// wrong": npio::error messages already name their file; others get `file`.
+/// wrong": npio::error messages already name their file; others get `file`
+/// (nothing when `file` is empty).
 /// Newlines are folded so the message stays on one line.
 std::string describe_current_exception(const std::string& file);
 

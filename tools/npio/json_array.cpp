@@ -1383,6 +1383,7 @@ struct element_reader {
 
 // Checks that `data` nests exactly as `shape` says, before anything is allocated.
 void check_nesting(const json& data, const npio::shape_t& shape) {
+  if (shape.empty()) return; // 0-d: the data is the bare element
   struct item {
     const json* j;
     std::size_t dim;
@@ -1391,15 +1392,15 @@ void check_nesting(const json& data, const npio::shape_t& shape) {
   while (!stack.empty()) {
     const item it = stack.back();
     stack.pop_back();
-    if (it.dim == shape.size()) continue;
     const auto want = static_cast<std::uint64_t>(shape[it.dim]);
     if (!it.j->is_array() || it.j->size() != want)
       invalid("data: axis " + std::to_string(it.dim) + " needs a list of " + std::to_string(want) +
               ", got " +
               (it.j->is_array() ? "a list of " + std::to_string(it.j->size())
                                 : std::string(type_name(*it.j))));
-    for (const auto& c : *it.j)
-      stack.push_back({&c, it.dim + 1});
+    if (it.dim + 1 < shape.size()) // elements themselves are checked when read
+      for (const auto& c : *it.j)
+        stack.push_back({&c, it.dim + 1});
   }
 }
 

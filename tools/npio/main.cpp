@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (...) {
-    const std::string msg = npio_cli::describe_current_exception("npio");
+    const std::string msg = npio_cli::describe_current_exception("");
     std::fprintf(stderr, "npio: %s\n", msg.c_str());
     return 1;
   }
