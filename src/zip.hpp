@@ -124,6 +124,7 @@ struct write_options {
   unsigned threads = 0;
   bool force_zip64 = false;
   std::size_t chunk_bytes = 0; // 0: choose
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 /// Appends members to an archive being written to `fd` (a seekable file),
@@ -137,6 +138,8 @@ public:
   /// Writes the central directory and end records. Errors: io_error.
   void finish(const write_options& options);
   const std::vector<entry>& entries() const noexcept { return entries_; }
+  /// Where the next byte goes (after finish(): the archive's size).
+  std::uint64_t position() const noexcept { return pos_; }
 
 private:
   void write_at(std::uint64_t offset, std::span<const std::byte> bytes);

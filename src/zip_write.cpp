@@ -262,6 +262,9 @@ void writer::add(const std::vector<member_source>& members, const write_options&
       if (t.joinable()) t.join();
   };
 
+  std::uint64_t all_bytes = 0, done_bytes = 0;
+  for (const auto& p : plans)
+    all_bytes += p.usize;
   try {
     for (std::size_t m = 0; m < members.size(); ++m) {
       const auto& src = members[m];
@@ -312,6 +315,8 @@ void writer::add(const std::vector<member_source>& members, const write_options&
           ++written;
         }
         cv.notify_all();
+        done_bytes += len;
+        if (options.progress) options.progress(done_bytes, all_bytes);
       }
       e.crc = crc;
       e.usize = p.usize;
