@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <limits>
 #include <npio/npz.hpp>
 #include <sys/mman.h>
@@ -151,7 +150,7 @@ struct npz_file::impl {
     if (p == MAP_FAILED) return std::nullopt;
     auto m = std::make_shared<mapping>(p, len);
     auto* member = static_cast<std::byte*>(p) + (e.data_offset - start);
-    const std::uint32_t crc = libdeflate_crc32(0, member, static_cast<std::size_t>(e.usize));
+    const std::uint32_t crc = zip::crc32(0, {member, static_cast<std::size_t>(e.usize)});
     if (crc != e.crc)
       throw error(errc::zip_crc,
                   "CRC-32 mismatch: directory says " + std::to_string(e.crc) + ", data has " +
@@ -165,8 +164,10 @@ struct npz_file::impl {
                  std::nullopt, h.fortran_order ? order::f : order::c);
   }
 
-  // What NpzFile[key] returns, as `loaded`; `want_array` makes non-arrays errors.
-  loaded load_member(std::size_t i, unsigned threads, bool want_array) const {
+  // What NpzFile[key] returns, as `loaded`; `want_array` makes non-arrays errors;
+  // `skip_raw` returns nullopt for members that are not .npy files.
+  std::optional<loaded> load_member(std::size_t i, unsigned threads, bool want_array,
+                                    bool skip_raw = false) const {
     const auto& e = dir.entries[i];
     try {
       if (options.mmap_mode == mmap_mode::r || options.mmap_mode == mmap_mode::c)
@@ -174,6 +175,7 @@ struct npz_file::impl {
       auto buf = read_raw(i, threads);
       const std::span<const std::byte> bytes(buf->data(), buf->size());
       if (!has_npy_magic(bytes)) {
+        if (skip_raw) return std::nullopt;
         if (want_array) throw error(errc::type_mismatch, "member is not a .npy file (use bytes())");
 #ifdef NPIO_HAVE_PY_VALUE
         return loaded(std::make_shared<py::value>(py::value::bytes(bytes)));
@@ -253,11 +255,11 @@ bool npz_file::is_npy(std::string_view key) const {
 
 array npz_file::at(std::string_view key) const {
   const std::size_t i = p_->find(key);
-  return std::move(p_->load_member(i, 0, true).array());
+  return std::move(p_->load_member(i, 0, true)->array());
 }
 
 loaded npz_file::load(std::string_view key) const {
-  return p_->load_member(p_->find(key), 0, false);
+  return std::move(*p_->load_member(p_->find(key), 0, false));
 }
 
 std::vector<std::byte> npz_file::bytes(std::string_view key) const {
@@ -296,8 +298,8 @@ std::vector<std::pair<std::string, array>> npz_file::load_all(unsigned threads) 
   // Several members at once: each member's own chunks then use one thread.
   const unsigned inner = npy.size() > 1 ? 1 : threads;
   zip::parallel_for(npy.size(), threads, [&](std::size_t k) {
-    loaded l = p_->load_member(npy[k], inner, false);
-    if (l.is_array()) out[k] = std::move(l.array());
+    auto l = p_->load_member(npy[k], inner, false, true);
+    if (l && l->is_array()) out[k] = std::move(l->array());
   });
   std::vector<std::pair<std::string, array>> result;
   for (std::size_t k = 0; k < npy.size(); ++k)

@@ -103,6 +103,10 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
 /// no drive letters or backslashes, no empty components, no NUL.
 bool safe_name(std::string_view name) noexcept;
 
+/// CRC-32 of `b` continuing from `crc` (libdeflate's; an empty span leaves it as is,
+/// where libdeflate would return 0 for a null pointer).
+std::uint32_t crc32(std::uint32_t crc, std::span<const std::byte> b) noexcept;
+
 /// Runs f(i) for i in [0, n) on up to `threads` threads (0: hardware), in
 /// order of i per thread; rethrows the first exception.
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& f);

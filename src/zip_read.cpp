@@ -430,6 +430,10 @@ void check_member(const source& src, const entry& e, std::uint64_t max_bytes) {
          src, e.name);
 }
 
+std::uint32_t crc32(std::uint32_t crc, std::span<const std::byte> b) noexcept {
+  return b.empty() ? crc : libdeflate_crc32(crc, b.data(), b.size());
+}
+
 unsigned default_threads() noexcept {
   const unsigned n = std::thread::hardware_concurrency();
   return n ? std::min(n, 64u) : 1u;
@@ -492,7 +496,7 @@ void read_stored(const source& src, const entry& e, std::span<std::byte> out, un
   parallel_for(n, threads, [&](std::size_t i) {
     auto part = out.subspan(i * piece_bytes, std::min(piece_bytes, out.size() - i * piece_bytes));
     src.read(e.data_offset + i * piece_bytes, part);
-    crcs[i] = libdeflate_crc32(0, part.data(), part.size());
+    crcs[i] = crc32(0, part);
   });
   std::uint32_t crc = 0;
   for (std::size_t i = 0; i < n; ++i)
@@ -616,7 +620,7 @@ bool inflate_chunked(const source& src, const entry& e, std::span<std::byte> in,
       bad = true;
       return;
     }
-    crcs[k] = libdeflate_crc32(0, part.data(), part.size());
+    crcs[k] = crc32(0, part);
   });
   for (std::size_t k = 0; k + 1 < n; ++k)
     in[cstart[k + 1] - sizeof sync_marker] = std::byte{0};
@@ -636,7 +640,7 @@ void read_deflate(const source& src, const entry& e, std::span<std::byte> out, u
   const std::byte* mem = src.memory();
   if (!mem && e.chunk_csizes.empty() && e.csize > whole_buffer_limit) {
     inflate_stream(src, e, out);
-    check_crc(src, e, libdeflate_crc32(0, out.data(), out.size()));
+    check_crc(src, e, crc32(0, out));
     return;
   }
   std::vector<std::byte> copy;
@@ -650,7 +654,7 @@ void read_deflate(const source& src, const entry& e, std::span<std::byte> out, u
   }
   if (e.chunk_csizes.size() > 1 && inflate_chunked(src, e, in, out, threads)) return;
   inflate_whole(src, e, in, out, 0);
-  check_crc(src, e, libdeflate_crc32(0, out.data(), out.size()));
+  check_crc(src, e, crc32(0, out));
 }
 
 // bzip2 and lzma: decoded into growing pieces first, never past the declared size.
@@ -805,7 +809,7 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
       if (!p.empty()) std::memcpy(out.data() + at, p.data(), p.size());
       at += p.size();
     }
-    check_crc(src, e, libdeflate_crc32(0, out.data(), out.size()));
+    check_crc(src, e, crc32(0, out));
     return out;
   }
   default:

@@ -214,7 +214,7 @@ void writer::add(const std::vector<member_source>& members, const write_options&
         const task& t = tasks[i];
         const auto& m = members[t.member];
         auto [a, b] = slice(m, t.begin, t.end);
-        r.crc = libdeflate_crc32(libdeflate_crc32(0, a.data(), a.size()), b.data(), b.size());
+        r.crc = crc32(crc32(0, a), b);
         if (options.compress) {
           std::span<const std::byte> in = b;
           if (!a.empty()) {
