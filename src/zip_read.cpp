@@ -491,12 +491,19 @@ void check_crc(const source& src, const entry& e, std::uint32_t got) {
 constexpr std::size_t piece_bytes = std::size_t(8) << 20;
 
 void read_stored(const source& src, const entry& e, std::span<std::byte> out, unsigned threads) {
+  // Each piece is read in small steps and checksummed while still in cache.
+  constexpr std::size_t step = std::size_t(256) << 10;
   const std::size_t n = (out.size() + piece_bytes - 1) / piece_bytes;
   std::vector<std::uint32_t> crcs(n);
   parallel_for(n, threads, [&](std::size_t i) {
     auto part = out.subspan(i * piece_bytes, std::min(piece_bytes, out.size() - i * piece_bytes));
-    src.read(e.data_offset + i * piece_bytes, part);
-    crcs[i] = crc32(0, part);
+    std::uint32_t c = 0;
+    for (std::size_t at = 0; at < part.size(); at += step) {
+      auto s = part.subspan(at, std::min(step, part.size() - at));
+      src.read(e.data_offset + i * piece_bytes + at, s);
+      c = crc32(c, s);
+    }
+    crcs[i] = c;
   });
   std::uint32_t crc = 0;
   for (std::size_t i = 0; i < n; ++i)
@@ -792,7 +799,9 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
   switch (e.method) {
   case method_stored: {
     auto out = take();
-    read_stored(src, e, out, threads);
+    // One thread: copying from the page cache is bound by memory and page
+    // faults, and a checksum of data still in cache costs little (docs/npz.md).
+    read_stored(src, e, out, 1);
     return out;
   }
   case method_deflate: {
