@@ -73,7 +73,10 @@ inline int run(const std::string& cmd, std::string* out = nullptr) {
 }
 
 inline std::string quote(const std::filesystem::path& p) {
-  return "'" + p.string() + "'";
+  std::string s(1, '\'');
+  s.append(p.string());
+  s.push_back('\'');
+  return s;
 }
 
 // Little-endian field access on archive bytes.
