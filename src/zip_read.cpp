@@ -7,6 +7,7 @@
 #include <atomic>
 #include <bzlib.h>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
@@ -641,11 +642,18 @@ bool inflate_chunked(const source& src, const entry& e, std::span<std::byte> in,
 
 // Members past this many compressed bytes in a file are inflated with zlib in
 // bounded memory instead of being read whole for libdeflate.
-constexpr std::uint64_t whole_buffer_limit = std::uint64_t(1) << 30;
+// NPIO_ZIP_STREAM_ABOVE (bytes) lowers it, so that tests reach the streaming path.
+std::uint64_t whole_buffer_limit() {
+  static const std::uint64_t limit = [] {
+    const char* v = std::getenv("NPIO_ZIP_STREAM_ABOVE");
+    return v ? std::strtoull(v, nullptr, 10) : std::uint64_t(1) << 30;
+  }();
+  return limit;
+}
 
 void read_deflate(const source& src, const entry& e, std::span<std::byte> out, unsigned threads) {
   const std::byte* mem = src.memory();
-  if (!mem && e.chunk_csizes.empty() && e.csize > whole_buffer_limit) {
+  if (!mem && e.chunk_csizes.empty() && e.csize > whole_buffer_limit()) {
     inflate_stream(src, e, out);
     check_crc(src, e, crc32(0, out));
     return;

@@ -97,6 +97,38 @@ with tempfile.TemporaryDirectory() as tmp:
             check("unpack " + name, got == zf.read(name))
     check("unpack loads", np.array_equal(np.load(p("outdir", "b.npy")), arrays["b"]))
 
+    # The same through zlib's streaming path (taken above 1 GiB of compressed data;
+    # NPIO_ZIP_STREAM_ABOVE lowers the threshold), including its size checks.
+    env = dict(os.environ, NPIO_ZIP_STREAM_ABOVE="0")
+    r = subprocess.run([NPIO, "unpack", p("np.npz"), p("streamdir")], env=env,
+                       capture_output=True, text=True)
+    check("stream exit", r.returncode == 0, r.stderr)
+    with zipfile.ZipFile(p("np.npz")) as zf:
+        for name in zf.namelist():
+            check("stream " + name, open(p("streamdir", name), "rb").read() == zf.read(name))
+        info = zf.getinfo("a.npy")
+        cd = zf.start_dir
+    data = bytearray(open(p("np.npz"), "rb").read())
+    # Declare one byte less for a.npy in the central directory: inflation must stop.
+    at = data.index(b"PK\x01\x02", cd)
+    while data[at + 46: at + 46 + 5] != b"a.npy":
+        at = data.index(b"PK\x01\x02", at + 4)
+    usize = int.from_bytes(data[at + 24: at + 28], "little")
+    data[at + 24: at + 28] = (usize - 1).to_bytes(4, "little")
+    open(p("lie.npz"), "wb").write(bytes(data))
+    r = subprocess.run([NPIO, "unpack", p("lie.npz"), p("liedir")], env=env,
+                       capture_output=True, text=True)
+    check("stream lie", r.returncode == 1 and r.stderr ==
+          f"npio: {p('lie.npz')}: a.npy: deflate data inflates past the declared size {usize - 1}\n",
+          r.stderr)
+    data[at + 24: at + 28] = (usize + 5).to_bytes(4, "little")
+    open(p("lie2.npz"), "wb").write(bytes(data))
+    r = subprocess.run([NPIO, "unpack", p("lie2.npz"), p("liedir2")], env=env,
+                       capture_output=True, text=True)
+    check("stream short", r.returncode == 1 and r.stderr ==
+          f"npio: {p('lie2.npz')}: a.npy: deflate data ends after {usize} of {usize + 5} "
+          f"declared bytes\n", r.stderr)
+
     # Members in subdirectories are created below DIR.
     with zipfile.ZipFile(p("sub.npz"), "w") as zf:
         zf.writestr("sub/dir/x.npy", npy_bytes(arrays["a"]))
