@@ -134,6 +134,7 @@ TEST(load_into, errors) {
     e = error_of([&] { npio::load_into(dir + "no_such_file.npy", dst); });
     EXPECT_EQ(e.code(), npio::errc::io_error);
     EXPECT_EQ(e.detail(), "cannot open: No such file or directory");
+    EXPECT_EQ(e.file(), dir + "no_such_file.npy");
     npio::load_options o;
     o.max_data_bytes = 7999;
     e = error_of([&] { npio::load_into(f8, dst, o); });
