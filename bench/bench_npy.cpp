@@ -106,7 +106,7 @@ struct fresh_buffer {
 void warm(const fs::path& p) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("open " + p.string());
-  std::vector<std::byte> chunk(std::size_t(8) << 20);
+  static std::vector<std::byte> chunk(std::size_t(1) << 20);
   while (::read(fd, chunk.data(), chunk.size()) > 0) {
   }
   ::close(fd);
@@ -275,59 +275,42 @@ void small_load_read(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(c.small.size()) * state.iterations());
 }
 
+// Big cases: few iterations each (each moves 1 GiB); run.sh adds repetitions.
+// NPIO_BENCH_BIG_ITERS and NPIO_BENCH_SMALL_ITERS (passes over all small files) override.
+int register_all() {
+  auto iters = [](const char* env, int dflt) {
+    const char* s = std::getenv(env);
+    return static_cast<benchmark::IterationCount>(s ? std::max(1, std::atoi(s)) : dflt);
+  };
+  const auto big = iters("NPIO_BENCH_BIG_ITERS", 3);
+  const auto save = iters("NPIO_BENCH_BIG_ITERS", 2);
+  const auto small = iters("NPIO_BENCH_SMALL_ITERS", 2);
+  using fn = void (*)(benchmark::State&);
+  const struct {
+    const char* name;
+    fn f;
+    benchmark::IterationCount n; // 0: let the library choose
+    benchmark::TimeUnit unit;
+  } cases[] = {
+      {"load_fresh/npio", load_fresh_npio, big, benchmark::kMillisecond},
+      {"load_fresh/read", load_fresh_read, big, benchmark::kMillisecond},
+      {"load_reused/npio", load_reused_npio, big, benchmark::kMillisecond},
+      {"load_reused/read", load_reused_read, big, benchmark::kMillisecond},
+      {"save/npio", save_npio, save, benchmark::kMillisecond},
+      {"save/write", save_write<false>, save, benchmark::kMillisecond},
+      {"save/write_fallocate", save_write<true>, save, benchmark::kMillisecond},
+      {"mmap_open/npio_load", mmap_open_load, 0, benchmark::kMicrosecond},
+      {"mmap_open/npio_open_memmap", mmap_open_memmap, 0, benchmark::kMicrosecond},
+      {"small_load/npio", small_load_npio, small, benchmark::kMillisecond},
+      {"small_load/read", small_load_read, small, benchmark::kMillisecond},
+  };
+  for (const auto& c : cases) {
+    auto* b = benchmark::RegisterBenchmark(c.name, c.f)->UseRealTime()->Unit(c.unit);
+    if (c.n) b->Iterations(c.n);
+  }
+  return 0;
+}
+
 } // namespace
 
-// Big cases: few iterations (each moves 1 GiB); run.sh adds repetitions.
-BENCHMARK(load_fresh_npio)
-    ->Name("load_fresh/npio")
-    ->Iterations(3)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(load_fresh_read)
-    ->Name("load_fresh/read")
-    ->Iterations(3)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(load_reused_npio)
-    ->Name("load_reused/npio")
-    ->Iterations(3)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(load_reused_read)
-    ->Name("load_reused/read")
-    ->Iterations(3)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(save_npio)
-    ->Name("save/npio")
-    ->Iterations(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(save_write<false>)
-    ->Name("save/write")
-    ->Iterations(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(save_write<true>)
-    ->Name("save/write_fallocate")
-    ->Iterations(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(mmap_open_load)
-    ->Name("mmap_open/npio_load")
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(mmap_open_memmap)
-    ->Name("mmap_open/npio_open_memmap")
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(small_load_npio)
-    ->Name("small_load/npio")
-    ->Iterations(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(small_load_read)
-    ->Name("small_load/read")
-    ->Iterations(2)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+static const int registered = register_all();

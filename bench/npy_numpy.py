@@ -16,6 +16,7 @@ here: np.load and np.save never call BLAS.
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -128,7 +129,7 @@ def gbench_times(path):
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     runs = {}
     for b in data["benchmarks"]:
-        name = b.get("run_name", b["name"])
+        name = re.sub(r"/(iterations:\d+|real_time|repeats:\d+)", "", b.get("run_name", b["name"]))
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         t = b["real_time"] * scale[b["time_unit"]]

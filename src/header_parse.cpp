@@ -3,6 +3,7 @@
 #include "literal.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <npio/io.hpp>
@@ -52,6 +53,79 @@ std::string short_repr(const literal& v) {
 std::size_t utf8_length(std::string_view s) {
   return static_cast<std::size_t>(
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// The fast path: a header exactly as np.save writes it,
+//   {'descr': 'D', 'fortran_order': B, 'shape': (S), }   (then spaces, '\n')
+// with a plain dtype string D. It accepts only text the full parser reads the
+// same way, and leaves everything else (errors included) to the full parser,
+// so results and messages cannot differ. Most files take it: it saves the
+// literal tree, the key bookkeeping and their allocations (small-file loads).
+bool eat(std::string_view& t, std::string_view lit) {
+  if (t.substr(0, lit.size()) != lit) return false;
+  t.remove_prefix(lit.size());
+  return true;
+}
+
+bool parse_canonical(std::string_view t, header& h) {
+  if (!eat(t, "{'descr': '")) return false;
+  std::size_t n = 0;
+  while (n < t.size() && n < 64 && t[n] != '\'' &&
+         (std::isalnum(static_cast<unsigned char>(t[n])) || t[n] == '<' || t[n] == '>' ||
+          t[n] == '|' || t[n] == '=' || t[n] == '[' || t[n] == ']'))
+    ++n;
+  if (n == 0 || n == t.size() || t[n] != '\'') return false;
+  literal descr;
+  descr.k = K::string;
+  descr.s.assign(t.substr(0, n));
+  t.remove_prefix(n + 1);
+  if (!eat(t, ", 'fortran_order': ")) return false;
+  if (eat(t, "False"))
+    h.fortran_order = false;
+  else if (eat(t, "True"))
+    h.fortran_order = true;
+  else
+    return false;
+  if (!eat(t, ", 'shape': (")) return false;
+  // Python's repr of a tuple of ints: (), (N,), (N, M, ...).
+  while (!t.empty() && t[0] != ')') {
+    std::size_t d = 0;
+    std::int64_t v = 0;
+    while (d < t.size() && d < 18 && t[d] >= '0' && t[d] <= '9')
+      v = v * 10 + (t[d++] - '0');
+    if (d == 0 || d == 18 || (d > 1 && t[0] == '0')) return false; // big or not Python syntax
+    t.remove_prefix(d);
+    h.shape.push_back(v);
+    if (h.shape.size() > max_ndim) return false;
+    if (eat(t, ", ")) {
+      if (h.shape.size() == 1 && !t.empty() && t[0] == ')') return false; // "(N, )"
+      continue;
+    }
+    if (eat(t, ",")) {
+      if (h.shape.size() != 1 || t.empty() || t[0] != ')') return false;
+      continue;
+    }
+    if (h.shape.size() == 1) return false; // "(N)" is an int, not a tuple
+  }
+  if (!eat(t, "), }")) return false;
+  while (!t.empty() && t.front() == ' ')
+    t.remove_prefix(1);
+  if (t != "\n") return false;
+
+  try {
+    h.dtype = detail::dtype_from_literal(descr);
+  } catch (const error&) {
+    return false;
+  }
+  if (h.dtype.is_subarray()) return false;
+  const std::uint64_t item = h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();
+  std::uint64_t count = 1;
+  for (auto dim : h.shape)
+    if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(dim), &count) ||
+        count > (std::uint64_t(1) << 62))
+      return false;
+  return !__builtin_mul_overflow(count, item, &h.data_size) &&
+         h.data_size <= (std::uint64_t(1) << 62);
 }
 
 } // namespace
@@ -104,6 +178,15 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
     if (const auto bad = detail::find_invalid_utf8(text); bad != std::string_view::npos)
       fail(errc::header_encoding, "header is not valid UTF-8", start + bad);
     if (const auto n = utf8_length(text); n > max_header_size) too_large(n);
+  }
+
+  {
+    header h;
+    if (parse_canonical(text, h)) {
+      h.version = {major, 0};
+      h.data_offset = start + hlen;
+      return h;
+    }
   }
 
   literal d;
