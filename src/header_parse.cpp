@@ -3,10 +3,10 @@
 #include "literal.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <npio/io.hpp>
+#include <optional>
 
 namespace npio {
 inline namespace v1 {
@@ -61,23 +61,25 @@ std::size_t utf8_length(std::string_view s) {
 // same way, and leaves everything else (errors included) to the full parser,
 // so results and messages cannot differ. Most files take it: it saves the
 // literal tree, the key bookkeeping and their allocations (small-file loads).
-bool eat(std::string_view& t, std::string_view lit) {
-  if (t.substr(0, lit.size()) != lit) return false;
-  t.remove_prefix(lit.size());
+template <std::size_t N> inline bool eat(std::string_view& t, const char (&lit)[N]) {
+  constexpr std::size_t n = N - 1;
+  if (t.size() < n || std::memcmp(t.data(), lit, n) != 0) return false;
+  t.remove_prefix(n);
   return true;
+}
+
+inline bool descr_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '<' ||
+         c == '>' || c == '|' || c == '=' || c == '[' || c == ']';
 }
 
 bool parse_canonical(std::string_view t, header& h) {
   if (!eat(t, "{'descr': '")) return false;
   std::size_t n = 0;
-  while (n < t.size() && n < 64 && t[n] != '\'' &&
-         (std::isalnum(static_cast<unsigned char>(t[n])) || t[n] == '<' || t[n] == '>' ||
-          t[n] == '|' || t[n] == '=' || t[n] == '[' || t[n] == ']'))
+  while (n < t.size() && n < 64 && descr_char(t[n]))
     ++n;
   if (n == 0 || n == t.size() || t[n] != '\'') return false;
-  literal descr;
-  descr.k = K::string;
-  descr.s.assign(t.substr(0, n));
+  const std::string_view descr_text = t.substr(0, n);
   t.remove_prefix(n + 1);
   if (!eat(t, ", 'fortran_order': ")) return false;
   if (eat(t, "False"))
@@ -108,14 +110,28 @@ bool parse_canonical(std::string_view t, header& h) {
     if (h.shape.size() == 1) return false; // "(N)" is an int, not a tuple
   }
   if (!eat(t, "), }")) return false;
-  while (!t.empty() && t.front() == ' ')
-    t.remove_prefix(1);
-  if (t != "\n") return false;
+  std::size_t pad = 0;
+  while (pad < t.size() && t[pad] == ' ')
+    ++pad;
+  if (pad + 1 != t.size() || t[pad] != '\n') return false;
 
-  try {
-    h.dtype = detail::dtype_from_literal(descr);
-  } catch (const error&) {
-    return false;
+  // Loading many files of one dtype parses the same descr again and again:
+  // remember the last one per thread (dtypes are immutable and shared).
+  thread_local std::string last_text;
+  thread_local std::optional<dtype> last_dtype;
+  if (last_dtype && descr_text == last_text) {
+    h.dtype = *last_dtype;
+  } else {
+    literal descr;
+    descr.k = K::string;
+    descr.s.assign(descr_text);
+    try {
+      h.dtype = detail::dtype_from_literal(descr);
+    } catch (const error&) {
+      return false;
+    }
+    last_text.assign(descr_text);
+    last_dtype = h.dtype;
   }
   if (h.dtype.is_subarray()) return false;
   const std::uint64_t item = h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();

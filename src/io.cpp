@@ -240,7 +240,9 @@ array read_data(source& src, const header& h, std::span<const std::byte> extra,
 }
 
 loaded load_from(source& src, const load_options& o, const std::filesystem::path* path) {
-  std::vector<std::byte> prefix(6);
+  std::vector<std::byte> prefix;
+  prefix.reserve(256); // a typical header (128 bytes) without regrowing
+  prefix.resize(6);
   const std::size_t got = src.read(prefix.data(), 6);
   prefix.resize(got);
   if (got == 0) throw error(errc::truncated, "No data left in file", {}, {}, 0);
