@@ -283,6 +283,12 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
 
 loaded load(const std::filesystem::path& path, const load_options& options) {
   try {
+    if (options.mmap_mode == mmap_mode::r || options.mmap_mode == mmap_mode::c) {
+      // One open and one read for the header (the other modes open for writing).
+      if (auto a = detail::map_npy_or_zip(path, options.mmap_mode, effective_max_header(options)))
+        return loaded(std::move(*a));
+      return detail::open_npz(path, options);
+    }
     if (options.mmap_mode != mmap_mode::none) {
       // .npz archives map their own members; everything else goes to open_memmap.
       auto fd = detail::open_file(path, O_RDONLY);
