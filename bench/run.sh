@@ -25,8 +25,11 @@ trap 'rm -rf "$data/out"' EXIT
 "$python" "$here/npy_numpy.py" setup "$data" --bytes "$bytes" --small "$small"
 echo "== npio ($bench)" >&2
 NPIO_BENCH_DIR=$data "$bench" --benchmark_repetitions="$reps" \
-  --benchmark_report_aggregates_only=true --benchmark_out="$data/npio.json" \
+  --benchmark_display_aggregates_only=true --benchmark_out="$data/npio.json" \
   --benchmark_out_format=json "$@" >&2
 echo "== NumPy" >&2
 "$python" "$here/npy_numpy.py" time "$data" --reps "$reps" >"$data/numpy.json"
 "$python" "$here/npy_numpy.py" report "$data/npio.json" "$data/numpy.json" | tee "$data/report.md"
+echo >&2
+echo "medians:" >&2
+"$python" "$here/npy_numpy.py" report --stat median "$data/npio.json" "$data/numpy.json" >&2
