@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the .npy benchmarks of npio (bench/bench_npy.cpp) and of NumPy
-# (bench/npy_numpy.py) on the same files, then prints the table of ratios.
+# (bench/npy_numpy.py) on the same files and prints the table of ratios; then
+# the .npz ones (bench/npz_numpy.py, its own table). See docs/performance.md.
 #   bash bench/run.sh BUILD_DIR [extra npio_bench flags, e.g. --benchmark_filter=small]
+# NPIO_BENCH_NPZ=0 skips the .npz part.
 # Environment: NPIO_BENCH_DIR (data, default BUILD_DIR/bench-data; needs ~3 GiB
 # free), NPIO_BENCH_BYTES (big file, default 1 GiB), NPIO_BENCH_SMALL (small
 # files, default 10000), NPIO_BENCH_REPS (repetitions, default 5).
@@ -24,7 +26,8 @@ trap 'rm -rf "$data/out"' EXIT
 
 "$python" "$here/npy_numpy.py" setup "$data" --bytes "$bytes" --small "$small"
 echo "== npio ($bench)" >&2
-NPIO_BENCH_DIR=$data "$bench" --benchmark_repetitions="$reps" \
+NPIO_BENCH_DIR=$data "$bench" --benchmark_filter='^(load_|save/|mmap_open/|small_load/)' \
+  --benchmark_repetitions="$reps" \
   --benchmark_display_aggregates_only=true --benchmark_out="$data/npio.json" \
   --benchmark_out_format=json "$@" >&2
 echo "== NumPy" >&2
@@ -33,3 +36,9 @@ echo "== NumPy" >&2
 echo >&2
 echo "medians:" >&2
 "$python" "$here/npy_numpy.py" report --stat median "$data/npio.json" "$data/numpy.json" >&2
+
+if [[ ${NPIO_BENCH_NPZ:-1} != 0 && -f $here/npz_numpy.py ]]; then
+  echo "== .npz (bench/npz_numpy.py)" >&2
+  echo
+  "$python" "$here/npz_numpy.py" "$build" --reps "$reps"
+fi
