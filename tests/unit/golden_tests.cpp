@@ -346,7 +346,7 @@ TEST(Golden, ExplicitVersionLikeWriteArray) {
            {&big, {1, 0}}, {&utf8, {1, 0}}, {&utf8, {2, 0}}}) {
     npio::save_options o;
     o.version = ver;
-    const auto r = npio::capture([&] { return npio::save_bytes(*arr, o); });
+    const auto r = npio::capture([&, a = arr] { return npio::save_bytes(*a, o); });
     EXPECT_EQ(r.code(), npio::errc::invalid_argument) << int(ver.major);
   }
 }
