@@ -502,6 +502,17 @@ class TestFromJson(Base):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(np.load(out).tolist(), [1.0, -3.0])
 
+    def test_big_integers(self):
+        big = 123456789012345678901234567890
+        src, out, p = self.from_json('{"dtype": "<f8", "shape": [2], "fortran_order": false, '
+                                     '"data": [%d, %d]}' % (big, -big))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(np.load(out).tolist(), [float(big), -float(big)])
+        src, out, p = self.from_json('{"dtype": "<u8", "shape": [], "fortran_order": false, '
+                                     '"data": %d}' % big, "big2")
+        self.assert_one_line_error(p, src)
+        self.assertIn(b"out of range", p.stderr)
+
     def test_no_suffix_added(self):
         src, _, _ = self.from_json('{"dtype": "|u1", "shape": [], "fortran_order": false, '
                                    '"data": 7}')
