@@ -392,7 +392,9 @@ void write_string(text_out& out, std::string_view s) {
 std::optional<std::string_view> big_int_digits(const json& j) {
   if (!j.is_binary()) return std::nullopt;
   const auto& b = j.get_binary();
-  if (!b.has_subtype() || b.subtype() != big_int_subtype || b.empty()) return std::nullopt;
+  // Without a subtype too: json::binary(binary_t&&) drops it (it binds to the
+  // container overload), so producers easily lose it.
+  if ((b.has_subtype() && b.subtype() != big_int_subtype) || b.empty()) return std::nullopt;
   const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   const std::size_t start = s[0] == '-' ? 1 : 0;
   if (start == s.size()) return std::nullopt;

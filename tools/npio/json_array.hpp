@@ -44,7 +44,8 @@ private:
 /// digits (with a leading '-' when negative): parse_json makes them,
 /// write_json prints them as bare numbers.
 inline constexpr std::uint8_t big_int_subtype = 1;
-/// The digits of a big-int node, or nothing when `j` is not one.
+/// The digits of a big-int node (subtype 1, or no subtype, and only an
+/// optional '-' and decimal digits), or nothing when `j` is not one.
 std::optional<std::string_view> big_int_digits(const json& j);
 /// A big-int node holding `digits` (not checked).
 json big_int_json(std::string_view digits);
