@@ -704,6 +704,28 @@ class TestNpz(Base):
             np.testing.assert_array_equal(z["b"], b)
 
 
+    def test_compressed_archive(self):
+        a = np.arange(12, dtype=">u2").reshape(3, 4)
+        b = np.array(["x", "\u00e9\u00e9"], dtype="<U2")
+        path = self.path("c.npz")
+        np.savez_compressed(path, a=a, b=b)
+        self.assertEqual(self.json_of(path), ordered({"members": {
+            "a": ref_document(a, False), "b": ref_document(b, False)}}))
+        info = self.info_of(path)
+        self.assertEqual(info["shape"], ["(3, 4)", "(2,)"])
+        self.assertEqual(info["descr"], ["'>u2'", "'<U2'"])
+        self.assertTrue(all("deflated" in m for m in info["member"]), info["member"])
+
+    def test_truncated_archive(self):
+        path = self.path("t.npz")
+        np.savez(path, a=np.arange(100))
+        raw = open(path, "rb").read()
+        open(path, "wb").write(raw[: len(raw) // 2])
+        for cmd in ("json", "info"):
+            with self.subTest(cmd):
+                self.assert_one_line_error(run(cmd, path), path)
+
+
 # ---- runner ----------------------------------------------------------------------------
 
 
