@@ -414,6 +414,69 @@ class TestMatrix(Base):
                     self.check_one(a, fortran, "m%d" % n)
 
 
+# ---- the float rule over many bit patterns -------------------------------------------
+
+
+def random_floats(dtype, n, seed):
+    """n values of a float dtype from random bit patterns (every class of value)."""
+    rng = np.random.default_rng(seed)
+    if dtype == np.dtype("<f2"):
+        return np.arange(65536, dtype=np.uint32).astype("<u2").view("<f2")
+    if dtype.itemsize in (4, 8):
+        bits = rng.integers(0, 2 ** (8 * dtype.itemsize), size=n, dtype=np.uint64,
+                            endpoint=False)
+        return bits.astype("<u%d" % dtype.itemsize).view(dtype)
+    # x87 extended: 64-bit significand with an explicit integer bit, 15-bit
+    # exponent and a sign; keep to the encodings a CPU produces (no unnormals).
+    raw = np.zeros((n, 16), dtype=np.uint8)
+    mant = rng.integers(0, 2 ** 63, size=n, dtype=np.uint64)
+    se = rng.integers(0, 2 ** 16, size=n, dtype=np.uint64).astype(np.uint16)
+    se[: n // 20] &= 0x8000  # some subnormals
+    normal = (se & 0x7FFF) != 0
+    mant = np.where(normal, mant | np.uint64(1 << 63), mant)
+    raw[:, :8] = mant.astype("<u8").view(np.uint8).reshape(n, 8)
+    raw[:, 8:10] = se.astype("<u2").view(np.uint8).reshape(n, 2)
+    return raw.view(np.longdouble).reshape(n)
+
+
+class TestFloatRule(Base):
+    def check(self, dt, n):
+        a = random_floats(np.dtype(dt), n, seed=len(dt))
+        src = self.path("r.npy")
+        np.save(src, a)
+        expected = ref_document(a, False)
+        self.assertEqual(self.json_of(src), ordered(expected))
+        doc = self.path("r.json")
+        with open(doc, "w") as f:
+            f.write(dump(expected))
+        out = self.path("r.out.npy")
+        p = run("from-json", doc, out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        back = np.load(out)
+        nan = np.isnan(a)
+        self.assertTrue(np.array_equal(np.isnan(back), nan))
+        # Every non-NaN value comes back exactly, sign of zero included.
+        keep = ~nan
+        if a.dtype.itemsize == 16:
+            got = back[keep].view(np.uint8).reshape(-1, 16)[:, :10]
+            want = a[keep].view(np.uint8).reshape(-1, 16)[:, :10]
+        else:
+            got, want = back[keep].view("u%d" % a.itemsize), a[keep].view("u%d" % a.itemsize)
+        self.assertTrue(np.array_equal(got, want))
+
+    def test_every_float16(self):
+        self.check("<f2", 65536)
+
+    def test_random_float32(self):
+        self.check("<f4", 20000)
+
+    def test_random_float64(self):
+        self.check("<f8", 20000)
+
+    def test_random_long_double(self):
+        self.check(np.dtype(LD).newbyteorder("<").str, 20000)
+
+
 # ---- other header forms --------------------------------------------------------
 
 
