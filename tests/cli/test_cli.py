@@ -576,6 +576,22 @@ class TestFromJson(Base):
         self.assert_one_line_error(p, src)
         self.assertIn(b"out of range", p.stderr)
 
+    def test_subarray_dtype_at_top_level(self):
+        # np.zeros(3, ('<f8', (2,))) is a (3, 2) float64 array; from-json agrees,
+        # in either order.
+        for fortran in (False, True):
+            src, out, p = self.from_json(
+                '{"dtype": ["<f8", [2]], "shape": [3], "fortran_order": %s, '
+                '"data": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}' % ("true" if fortran else "false"),
+                "sub%d" % fortran)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            want = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+            if fortran:
+                want = np.asfortranarray(want)
+            buf = io.BytesIO()
+            np.save(buf, want)
+            self.assertEqual(open(out, "rb").read(), buf.getvalue())
+
     def test_no_suffix_added(self):
         src, _, _ = self.from_json('{"dtype": "|u1", "shape": [], "fortran_order": false, '
                                    '"data": 7}')

@@ -1438,8 +1438,16 @@ void check_nesting(const json& data, const npio::shape_t& shape) {
 
 } // namespace
 
-npio::array array_from_json(const npio::dtype& dt, const npio::shape_t& shape, bool fortran_order,
-                            const json& data, const number_texts* texts) {
+npio::array array_from_json(const npio::dtype& dtype_in, const npio::shape_t& shape_in,
+                            bool fortran_order, const json& data, const number_texts* texts) {
+  // A subarray dtype at the top level adds its dimensions to the array's, as
+  // NumPy does; the nested lists of the data are the same either way.
+  npio::dtype dt = dtype_in;
+  npio::shape_t shape = shape_in;
+  for (std::size_t guard = 0; dt.is_subarray() && guard < npio::max_dtype_depth; ++guard) {
+    shape.insert(shape.end(), dt.shape().begin(), dt.shape().end());
+    dt = dt.base();
+  }
   if (shape.size() > npio::max_ndim)
     fail(npio::errc::bad_shape, "more than " + std::to_string(npio::max_ndim) + " dimensions");
   for (auto d : shape)
