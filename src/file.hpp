@@ -74,8 +74,9 @@ private:
   bool done_ = false;
 };
 
-/// load(path) with mmap_mode r or c: opens the file once, maps a .npy and
-/// returns nullopt for a zip (an .npz, which maps its own members).
+/// load(path) with mmap_mode r or c: opens the file once and maps an .npy;
+/// nullopt when the file is not an .npy (empty, an .npz, a pickle), which the
+/// caller dispatches as np.load does.
 /// Errors: as open_memmap, without the file name (the caller adds it).
 std::optional<array> map_npy_or_zip(const std::filesystem::path& path, mmap_mode mode,
                                     std::size_t max_header_size);

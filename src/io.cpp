@@ -287,7 +287,6 @@ loaded load(const std::filesystem::path& path, const load_options& options) {
       // One open and one read for the header (the other modes open for writing).
       if (auto a = detail::map_npy_or_zip(path, options.mmap_mode, effective_max_header(options)))
         return loaded(std::move(*a));
-      return detail::open_npz(path, options);
     }
     if (options.mmap_mode != mmap_mode::none) {
       // .npz archives map their own members; everything else goes to open_memmap.

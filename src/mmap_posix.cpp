@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <npio/io.hpp>
 #include <optional>
@@ -132,7 +133,8 @@ std::optional<array> map_npy_or_zip(const std::filesystem::path& path, mmap_mode
   try {
     h = read_file_header(fd.get(), path, size, max_header_size, first, got);
   } catch (const error&) {
-    if (got >= 4 && first[0] == std::byte{'P'} && first[1] == std::byte{'K'}) return std::nullopt;
+    // Not an .npy (empty, an archive, a pickle): the caller dispatches as np.load does.
+    if (got < 6 || std::memcmp(first.data(), "\x93NUMPY", 6) != 0) return std::nullopt;
     throw;
   }
   if (h.dtype.has_object()) no_objects();
