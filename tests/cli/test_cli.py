@@ -732,8 +732,9 @@ class TestErrors(Base):
         for args in ((), ("json",), ("info", "a", "b"), ("nope",), ("json", "--encoding", "x", "f")):
             with self.subTest(args=args):
                 p = run(*args)
-                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(p.returncode, 1, p.stderr)
                 self.assertTrue(p.stderr.startswith(b"npio: "))
+                self.assertEqual(p.stderr.count(b"\n"), 1, p.stderr)
 
     def test_help_everywhere(self):
         for args in (("--help",), ("info", "--help"), ("json", "--help"),
