@@ -232,7 +232,8 @@ TEST(npz_write, savez_is_loaded_by_numpy_and_unzip) {
   expect_numpy_loads(dir / "plain.npz", arrays);
   expect_same(npio::npz_file::open(dir / "plain.npz"), arrays);
   // Stored data starts on a 64-byte boundary in the file, so it can be mapped.
-  for (const auto& m : npio::npz_file::open(dir / "plain.npz").members())
+  const auto z = npio::npz_file::open(dir / "plain.npz");
+  for (const auto& m : z.members())
     EXPECT_EQ(m.data_offset % 64, 0u) << m.filename;
   fs::remove_all(dir);
 }
