@@ -2,9 +2,8 @@
 // load() can hand object data and archives to them.
 #pragma once
 
-#include <npio/io.hpp>
-
 #include <filesystem>
+#include <npio/io.hpp>
 #include <span>
 #include <vector>
 

@@ -3,12 +3,11 @@
 /// over a shared buffer (owned heap memory, a caller's memory, or a file mapping).
 #pragma once
 
-#include <npio/dtype.hpp>
-#include <npio/error.hpp>
-
 #include <array>
 #include <cstring>
 #include <functional>
+#include <npio/dtype.hpp>
+#include <npio/error.hpp>
 #include <span>
 #include <vector>
 
@@ -18,8 +17,6 @@ inline namespace v1 {
 namespace py {
 class value;
 }
-
-using shape_t = std::vector<std::int64_t>;
 
 /// Memory order for new arrays and copies.
 enum class order { c, f };
@@ -154,8 +151,7 @@ public:
   /// a[i]: the sub-array at index i of the first axis (a view).
   array operator[](std::int64_t i) const;
   /// A strided view along one axis, like a[..., start:stop:step, ...].
-  array slice(std::size_t axis, std::int64_t start, std::int64_t stop,
-              std::int64_t step = 1) const;
+  array slice(std::size_t axis, std::int64_t start, std::int64_t stop, std::int64_t step = 1) const;
   /// Reversed axes (a view), like a.T.
   array transpose() const;
   /// Same elements in a new shape: a view when C-contiguous, otherwise a copy.
@@ -208,13 +204,13 @@ template <class T> void array::check_type(bool need_native) const {
   static_assert(detail::element_type<T> || std::is_same_v<T, std::int64_t>);
   const auto want = npio::dtype::of<T>();
   const char k = dtype_.kind();
-  const bool kind_ok = k == want.kind() ||
-                       (std::is_same_v<T, std::int64_t> && (k == 'M' || k == 'm'));
+  const bool kind_ok =
+      k == want.kind() || (std::is_same_v<T, std::int64_t> && (k == 'M' || k == 'm'));
   if (!kind_ok || dtype_.itemsize() != sizeof(T) || dtype_.is_subarray())
     detail::throw_type_mismatch(dtype_, want);
   if (need_native && !dtype_.is_native())
-    detail::throw_error(errc::misaligned, "array is not in native byte order (" +
-                                              dtype_.str() + "); use to_native()");
+    detail::throw_error(errc::misaligned, "array is not in native byte order (" + dtype_.str() +
+                                              "); use to_native()");
 }
 
 template <class T> T array::load_elem(const std::byte* p, bool swap) noexcept {
@@ -285,9 +281,8 @@ template <class T> std::span<T> array::view() {
 template <class T, std::size_t Rank> mdspan<const T, Rank> array::mdview() const {
   check_type<T>(true);
   if (ndim() != Rank)
-    detail::throw_error(errc::invalid_argument,
-                        "mdview rank " + std::to_string(Rank) + " for a " +
-                            std::to_string(ndim()) + "-d array");
+    detail::throw_error(errc::invalid_argument, "mdview rank " + std::to_string(Rank) + " for a " +
+                                                    std::to_string(ndim()) + "-d array");
   if (!is_aligned()) detail::throw_error(errc::misaligned, "array data is misaligned");
   std::array<std::int64_t, Rank> ext{}, st{};
   for (std::size_t i = 0; i < Rank; ++i) {
@@ -302,7 +297,8 @@ template <class T, std::size_t Rank> mdspan<const T, Rank> array::mdview() const
 template <class T, std::size_t Rank> mdspan<T, Rank> array::mdview() {
   auto v = std::as_const(*this).mdview<T, Rank>();
   std::array<std::int64_t, Rank> ext{}, st{};
-  for (std::size_t i = 0; i < Rank; ++i) ext[i] = v.extent(i), st[i] = v.stride(i);
+  for (std::size_t i = 0; i < Rank; ++i)
+    ext[i] = v.extent(i), st[i] = v.stride(i);
   return {reinterpret_cast<T*>(mutable_data()), ext, st};
 }
 
@@ -325,7 +321,8 @@ array array::from(std::span<const T> values, std::optional<shape_t> shape, order
 template <class T> array array::wrap(T* data, shape_t shape, order o) {
   using U = std::remove_const_t<T>;
   std::size_t n = sizeof(U);
-  for (auto d : shape) n *= static_cast<std::size_t>(d < 0 ? 0 : d);
+  for (auto d : shape)
+    n *= static_cast<std::size_t>(d < 0 ? 0 : d);
   auto buf = buffer::wrap(const_cast<U*>(data), n, !std::is_const_v<T>);
   return array(npio::dtype::of<U>(), std::move(shape), std::move(buf), 0, std::nullopt, o);
 }

@@ -44,6 +44,9 @@ inline constexpr std::size_t max_dtype_depth = 32;
 class dtype;
 struct field;
 
+/// Array and subarray shapes.
+using shape_t = std::vector<std::int64_t>;
+
 /// A NumPy dtype: kind, byte order, itemsize, and for structured types the
 /// fields, for subarrays the base and shape, for datetimes the unit.
 /// Cheap to copy (shared immutable state). Compare with ==.
@@ -79,8 +82,7 @@ public:
                           std::optional<std::size_t> itemsize = std::nullopt);
   /// A structured dtype packed in order like np.dtype([(name, type), ...]),
   /// or with C alignment like align=True.
-  static dtype record(const std::vector<std::pair<std::string, dtype>>& fields,
-                      bool align = false);
+  static dtype record(const std::vector<std::pair<std::string, dtype>>& fields, bool align = false);
   /// A subarray dtype (base, shape), like np.dtype(('<f8', (2, 3))).
   static dtype subarray(const dtype& base, std::vector<std::int64_t> shape);
 
@@ -94,17 +96,17 @@ public:
   /// Alignment NumPy would use for this type in an aligned struct.
   std::size_t alignment() const noexcept;
 
-  bool is_structured() const noexcept;   ///< has named fields
-  bool is_subarray() const noexcept;     ///< (base, shape)
+  bool is_structured() const noexcept; ///< has named fields
+  bool is_subarray() const noexcept;   ///< (base, shape)
   bool is_object() const noexcept { return kind() == 'O'; }
-  bool has_object() const noexcept;      ///< 'O' anywhere inside
+  bool has_object() const noexcept; ///< 'O' anywhere inside
   bool is_datetime() const noexcept { return kind() == 'M' || kind() == 'm'; }
   /// True when no byte swapping is needed to read it on this machine.
   bool is_native() const noexcept;
 
   const std::vector<field>& fields() const noexcept;       ///< empty unless structured
-  const dtype& base() const noexcept;                       ///< subarray base, else *this
-  const std::vector<std::int64_t>& shape() const noexcept;  ///< subarray shape, else empty
+  const dtype& base() const noexcept;                      ///< subarray base, else *this
+  const std::vector<std::int64_t>& shape() const noexcept; ///< subarray shape, else empty
   time_unit unit() const noexcept;
   std::int64_t unit_count() const noexcept;
 
@@ -141,50 +143,24 @@ struct field {
 
 namespace detail {
 template <class T> struct dtype_traits;
-template <> struct dtype_traits<bool> {
-  static constexpr char kind = 'b';
-};
-template <> struct dtype_traits<std::int8_t> {
-  static constexpr char kind = 'i';
-};
-template <> struct dtype_traits<std::int16_t> {
-  static constexpr char kind = 'i';
-};
-template <> struct dtype_traits<std::int32_t> {
-  static constexpr char kind = 'i';
-};
-template <> struct dtype_traits<std::int64_t> {
-  static constexpr char kind = 'i';
-};
-template <> struct dtype_traits<std::uint8_t> {
-  static constexpr char kind = 'u';
-};
-template <> struct dtype_traits<std::uint16_t> {
-  static constexpr char kind = 'u';
-};
-template <> struct dtype_traits<std::uint32_t> {
-  static constexpr char kind = 'u';
-};
-template <> struct dtype_traits<std::uint64_t> {
-  static constexpr char kind = 'u';
-};
-template <> struct dtype_traits<float16> {
-  static constexpr char kind = 'f';
-};
-template <> struct dtype_traits<float> {
-  static constexpr char kind = 'f';
-};
-template <> struct dtype_traits<double> {
-  static constexpr char kind = 'f';
-};
-template <> struct dtype_traits<long double> {
-  static constexpr char kind = 'f';
-};
-template <class F> struct dtype_traits<std::complex<F>> {
-  static constexpr char kind = 'c';
-};
+template <> struct dtype_traits<bool> { static constexpr char kind = 'b'; };
+template <> struct dtype_traits<std::int8_t> { static constexpr char kind = 'i'; };
+template <> struct dtype_traits<std::int16_t> { static constexpr char kind = 'i'; };
+template <> struct dtype_traits<std::int32_t> { static constexpr char kind = 'i'; };
+template <> struct dtype_traits<std::int64_t> { static constexpr char kind = 'i'; };
+template <> struct dtype_traits<std::uint8_t> { static constexpr char kind = 'u'; };
+template <> struct dtype_traits<std::uint16_t> { static constexpr char kind = 'u'; };
+template <> struct dtype_traits<std::uint32_t> { static constexpr char kind = 'u'; };
+template <> struct dtype_traits<std::uint64_t> { static constexpr char kind = 'u'; };
+template <> struct dtype_traits<float16> { static constexpr char kind = 'f'; };
+template <> struct dtype_traits<float> { static constexpr char kind = 'f'; };
+template <> struct dtype_traits<double> { static constexpr char kind = 'f'; };
+template <> struct dtype_traits<long double> { static constexpr char kind = 'f'; };
+template <class F> struct dtype_traits<std::complex<F>> { static constexpr char kind = 'c'; };
 template <class T>
-concept element_type = requires { dtype_traits<T>::kind; };
+concept element_type = requires {
+  dtype_traits<T>::kind;
+};
 } // namespace detail
 
 template <class T> dtype dtype::of() {

@@ -21,45 +21,45 @@ inline namespace v1 {
 enum class errc : int {
   ok = 0,
   // I/O and arguments
-  io_error = 1,          ///< the operating system refused a read, write, map or rename
-  invalid_argument = 2,  ///< the caller passed something unusable
-  type_mismatch = 3,     ///< typed access with a C++ type that is not the array's dtype
-  out_of_range = 4,      ///< an index or key outside the array or archive
-  unsupported = 5,       ///< valid for NumPy but not supported by this build
-  limit_exceeded = 6,    ///< a caller-settable limit (header size, depth, memory) was hit
+  io_error = 1,         ///< the operating system refused a read, write, map or rename
+  invalid_argument = 2, ///< the caller passed something unusable
+  type_mismatch = 3,    ///< typed access with a C++ type that is not the array's dtype
+  out_of_range = 4,     ///< an index or key outside the array or archive
+  unsupported = 5,      ///< valid for NumPy but not supported by this build
+  limit_exceeded = 6,   ///< a caller-settable limit (header size, depth, memory) was hit
   // .npy
-  truncated = 10,            ///< the file ends before what its header declares
-  bad_magic = 11,            ///< not "\x93NUMPY"
-  bad_version = 12,          ///< a format version other than 1.0, 2.0, 3.0
-  header_too_large = 13,     ///< header longer than max_header_size
-  header_syntax = 14,        ///< header is not a valid Python literal
-  header_not_dict = 15,      ///< header literal is not a dict
-  header_keys = 16,          ///< keys are not exactly descr, fortran_order, shape
-  bad_shape = 17,            ///< shape is not a tuple of non-negative ints
-  bad_fortran_order = 18,    ///< fortran_order is not a bool
-  bad_descr = 19,            ///< descr is not a dtype NumPy would accept
-  size_overflow = 20,        ///< shape x itemsize does not fit in 64 bits
-  header_encoding = 21,      ///< v3 header is not valid UTF-8, or v1/v2 text not latin1
-  misaligned = 22,           ///< a zero-copy view was asked of misaligned or swapped data
-  pickle_disallowed = 23,    ///< object data and allow_pickle is false
-  not_writeable = 24,        ///< a write to a read-only array or mapping
+  truncated = 10,         ///< the file ends before what its header declares
+  bad_magic = 11,         ///< not "\x93NUMPY"
+  bad_version = 12,       ///< a format version other than 1.0, 2.0, 3.0
+  header_too_large = 13,  ///< header longer than max_header_size
+  header_syntax = 14,     ///< header is not a valid Python literal
+  header_not_dict = 15,   ///< header literal is not a dict
+  header_keys = 16,       ///< keys are not exactly descr, fortran_order, shape
+  bad_shape = 17,         ///< shape is not a tuple of non-negative ints
+  bad_fortran_order = 18, ///< fortran_order is not a bool
+  bad_descr = 19,         ///< descr is not a dtype NumPy would accept
+  size_overflow = 20,     ///< shape x itemsize does not fit in 64 bits
+  header_encoding = 21,   ///< v3 header is not valid UTF-8, or v1/v2 text not latin1
+  misaligned = 22,        ///< a zero-copy view was asked of misaligned or swapped data
+  pickle_disallowed = 23, ///< object data and allow_pickle is false
+  not_writeable = 24,     ///< a write to a read-only array or mapping
   // pickles (issue: object arrays)
-  pickle_truncated = 40,     ///< the pickle stream ends early
-  pickle_bad_opcode = 41,    ///< an opcode that does not exist
-  pickle_stack = 42,         ///< stack underflow, missing MARK, wrong operand type
-  pickle_memo = 43,          ///< a memo key that was never stored
-  pickle_global = 44,        ///< a global that is not on the allowlist
-  pickle_unsupported = 45,   ///< persistent ids, extension codes, out-of-band buffers
-  pickle_invalid = 46,       ///< a reconstructor got arguments it cannot use
-  pickle_encoding = 47,      ///< a Python 2 str that the chosen encoding cannot decode
+  pickle_truncated = 40,   ///< the pickle stream ends early
+  pickle_bad_opcode = 41,  ///< an opcode that does not exist
+  pickle_stack = 42,       ///< stack underflow, missing MARK, wrong operand type
+  pickle_memo = 43,        ///< a memo key that was never stored
+  pickle_global = 44,      ///< a global that is not on the allowlist
+  pickle_unsupported = 45, ///< persistent ids, extension codes, out-of-band buffers
+  pickle_invalid = 46,     ///< a reconstructor got arguments it cannot use
+  pickle_encoding = 47,    ///< a Python 2 str that the chosen encoding cannot decode
   // zip and npz (issue: npz)
-  zip_bad_archive = 60,      ///< no end record, directory out of bounds, inconsistent headers
-  zip_crc = 61,              ///< CRC-32 mismatch
-  zip_method = 62,           ///< a compression method we do not read
-  zip_bomb = 63,             ///< inflation exceeds the declared size or the caller's limit
-  zip_bad_name = 64,         ///< absolute, `..`, or otherwise unsafe member name
-  zip_duplicate = 65,        ///< two entries with the same name, or overlapping entries
-  zip_no_member = 66,        ///< the archive has no member of that name
+  zip_bad_archive = 60, ///< no end record, directory out of bounds, inconsistent headers
+  zip_crc = 61,         ///< CRC-32 mismatch
+  zip_method = 62,      ///< a compression method we do not read
+  zip_bomb = 63,        ///< inflation exceeds the declared size or the caller's limit
+  zip_bad_name = 64,    ///< absolute, `..`, or otherwise unsafe member name
+  zip_duplicate = 65,   ///< two entries with the same name, or overlapping entries
+  zip_no_member = 66,   ///< the archive has no member of that name
 };
 
 /// The std::error_category of errc ("npio").

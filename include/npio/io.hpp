@@ -3,12 +3,11 @@
 /// bytes in memory, with NumPy's defaults (allow_pickle off, max_header_size 10000).
 #pragma once
 
-#include <npio/array.hpp>
-
 #include <filesystem>
 #include <iosfwd>
 #include <limits>
 #include <memory>
+#include <npio/array.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -29,22 +28,22 @@ struct format_version {
 
 /// Bounds on what a pickle may make the decoder do (see docs/security.md).
 struct pickle_limits {
-  std::size_t max_depth = 10000;             ///< nesting of containers and MARKs
-  std::size_t max_memo = 1u << 20;           ///< memo entries
-  std::uint64_t max_bytes = 1ull << 34;      ///< bytes of values built (strings, arrays)
-  std::size_t max_stack = 1u << 22;          ///< stack entries
+  std::size_t max_depth = 10000;        ///< nesting of containers and MARKs
+  std::size_t max_memo = 1u << 20;      ///< memo entries
+  std::uint64_t max_bytes = 1ull << 34; ///< bytes of values built (strings, arrays)
+  std::size_t max_stack = 1u << 22;     ///< stack entries
 };
 
 /// Options of `load`, named as np.load's arguments.
 struct load_options {
-  bool allow_pickle = false;           ///< allow object arrays and raw pickles (runs no code)
+  bool allow_pickle = false; ///< allow object arrays and raw pickles (runs no code)
   npio::mmap_mode mmap_mode = mmap_mode::none;
   /// Largest header text accepted; NumPy's default. Files you trust can lift it
   /// (NumPy lifts it with allow_pickle; so does npio).
   std::size_t max_header_size = 10000;
   pickle_encoding encoding = pickle_encoding::ascii;
-  bool fix_imports = true;             ///< map Python 2 module names as CPython does
-  bool allow_unknown_classes = false;  ///< keep unknown pickled classes as inert objects
+  bool fix_imports = true;            ///< map Python 2 module names as CPython does
+  bool allow_unknown_classes = false; ///< keep unknown pickled classes as inert objects
   pickle_limits limits{};
   /// Largest array data (or decompressed npz member) accepted, in bytes.
   std::uint64_t max_data_bytes = std::numeric_limits<std::uint64_t>::max();
@@ -52,10 +51,12 @@ struct load_options {
 
 /// Options of `save`.
 struct save_options {
-  bool allow_pickle = true;  ///< np.save's default: object arrays are pickled
+  bool allow_pickle = true; ///< np.save's default: object arrays are pickled
   /// A fixed version; without it the oldest that fits (1.0, 2.0, 3.0).
   /// Errors: invalid_argument when the header does not fit the version.
   std::optional<format_version> version;
+  /// fsync the file before renaming it into place (survives power loss, slower).
+  bool sync = false;
 };
 
 /// A parsed .npy header.
@@ -64,8 +65,8 @@ struct header {
   npio::dtype dtype;
   shape_t shape;
   bool fortran_order = false;
-  std::uint64_t data_offset = 0;  ///< bytes from the start of the file to the data
-  std::uint64_t data_size = 0;    ///< shape product x itemsize (objects: 0, a pickle follows)
+  std::uint64_t data_offset = 0; ///< bytes from the start of the file to the data
+  std::uint64_t data_size = 0;   ///< shape product x itemsize (objects: 0, a pickle follows)
 };
 
 /// Parses the preamble and header at the start of `bytes` (which may hold

@@ -2,9 +2,8 @@
 /// .npz archives: lazy reading like numpy's NpzFile, savez and savez_compressed.
 #pragma once
 
-#include <npio/io.hpp>
-
 #include <initializer_list>
+#include <npio/io.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,13 +14,13 @@ inline namespace v1 {
 
 /// One member of an archive, as its central directory describes it.
 struct npz_member_info {
-  std::string key;       ///< name without a trailing ".npy" (what files() lists)
-  std::string filename;  ///< name as stored in the archive
-  std::uint16_t method = 0;  ///< 0 stored, 8 deflate, 12 bzip2, 14 lzma
+  std::string key;          ///< name without a trailing ".npy" (what files() lists)
+  std::string filename;     ///< name as stored in the archive
+  std::uint16_t method = 0; ///< 0 stored, 8 deflate, 12 bzip2, 14 lzma
   std::uint64_t compressed_size = 0;
   std::uint64_t uncompressed_size = 0;
   std::uint32_t crc32 = 0;
-  std::uint64_t data_offset = 0;  ///< where the member's (compressed) bytes start
+  std::uint64_t data_offset = 0; ///< where the member's (compressed) bytes start
 };
 
 /// An open .npz archive. Members are read on demand, CRC-checked; object
@@ -73,10 +72,10 @@ using named_array = std::pair<std::string, array>;
 
 /// Options of savez / savez_compressed.
 struct savez_options {
-  bool compress = false;     ///< deflate (savez_compressed) instead of stored
-  int level = 6;             ///< deflate level 1-12 (zlib's default is 6)
-  unsigned threads = 0;      ///< worker threads for compression; 0 = hardware concurrency
-  bool allow_pickle = true;  ///< object arrays are pickled, as np.savez does
+  bool compress = false;    ///< deflate (savez_compressed) instead of stored
+  int level = 6;            ///< deflate level 1-12 (zlib's default is 6)
+  unsigned threads = 0;     ///< worker threads for compression; 0 = hardware concurrency
+  bool allow_pickle = true; ///< object arrays are pickled, as np.savez does
 };
 
 /// np.savez: writes the arrays as NAME.npy members (stored), atomically; `.npz`

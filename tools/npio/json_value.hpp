@@ -2,11 +2,10 @@
 // (object arrays and raw pickles, json_value.cpp). Follows shared spec/json.md.
 #pragma once
 
-#include <npio/array.hpp>
-#include <npio/io.hpp>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <npio/array.hpp>
+#include <npio/io.hpp>
 
 namespace npio_cli {
 

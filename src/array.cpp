@@ -1,0 +1,671 @@
+// The array model: buffers, views, strided copies, byte swapping and casts.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <npio/array.hpp>
+#include <sys/mman.h>
+
+namespace npio {
+inline namespace v1 {
+
+__extension__ typedef __int128 i128;
+
+namespace detail {
+[[noreturn]] void throw_error(errc code, const std::string& d) {
+  throw error(code, d);
+}
+
+[[noreturn]] void throw_type_mismatch(const dtype& have, const dtype& want) {
+  throw error(errc::type_mismatch,
+              "array has dtype " + have.str() + ", not the requested " + want.str());
+}
+
+void byteswap(std::byte* p, std::size_t n) noexcept {
+  std::reverse(p, p + n);
+}
+
+// Swaps every multi-byte scalar inside one element of type `dt`.
+void swap_element(std::byte* p, const dtype& dt) {
+  if (dt.is_structured()) {
+    for (const auto& f : dt.fields())
+      swap_element(p + f.offset, f.type);
+    return;
+  }
+  if (dt.is_subarray()) {
+    const dtype& b = dt.base();
+    const std::size_t n = b.itemsize() ? dt.itemsize() / b.itemsize() : 0;
+    for (std::size_t i = 0; i < n; ++i)
+      swap_element(p + i * b.itemsize(), b);
+    return;
+  }
+  if (dt.order() == byte_order::none) return;
+  switch (dt.kind()) {
+  case 'U':
+    for (std::size_t i = 0; i + 4 <= dt.itemsize(); i += 4)
+      byteswap(p + i, 4);
+    break;
+  case 'c':
+    byteswap(p, dt.itemsize() / 2);
+    byteswap(p + dt.itemsize() / 2, dt.itemsize() / 2);
+    break;
+  default:
+    byteswap(p, dt.itemsize());
+  }
+}
+} // namespace detail
+
+// ---- buffer ----------------------------------------------------------------------
+
+namespace {
+// Large fresh buffers come straight from mmap: zeroed pages for free, and
+// transparent huge pages where the kernel allows (as NumPy's allocator does).
+constexpr std::size_t mmap_threshold = std::size_t(4) << 20;
+
+struct heap_block {
+  void* p;
+  std::size_t n;
+  bool mapped;
+  heap_block(void* p_, std::size_t n_, bool m) : p(p_), n(n_), mapped(m) {}
+  heap_block(const heap_block&) = delete;
+  heap_block& operator=(const heap_block&) = delete;
+  ~heap_block() {
+    if (mapped)
+      ::munmap(p, n);
+    else
+      std::free(p);
+  }
+};
+} // namespace
+
+std::shared_ptr<buffer> buffer::allocate(std::size_t nbytes, bool zero) {
+  const std::size_t n = nbytes ? nbytes : 1;
+  void* p = nullptr;
+  bool mapped = false;
+  if (n >= mmap_threshold) {
+    p = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) p = nullptr;
+#ifdef MADV_HUGEPAGE
+    if (p) ::madvise(p, n, MADV_HUGEPAGE);
+#endif
+    mapped = p != nullptr;
+  } else {
+    if (::posix_memalign(&p, 64, (n + 63) / 64 * 64) != 0) p = nullptr;
+    if (p && zero) std::memset(p, 0, n);
+  }
+  if (!p) throw error(errc::limit_exceeded, "cannot allocate " + std::to_string(nbytes) + " bytes");
+  auto owner = std::make_shared<heap_block>(p, n, mapped);
+  return std::make_shared<buffer>(static_cast<std::byte*>(p), nbytes, true, std::move(owner));
+}
+
+std::shared_ptr<buffer> buffer::wrap(void* data, std::size_t nbytes, bool writeable) {
+  return std::make_shared<buffer>(static_cast<std::byte*>(data), nbytes, writeable, nullptr);
+}
+
+std::shared_ptr<buffer> buffer::adopt(void* data, std::size_t nbytes,
+                                      std::shared_ptr<const void> owner, bool writeable) {
+  return std::make_shared<buffer>(static_cast<std::byte*>(data), nbytes, writeable,
+                                  std::move(owner));
+}
+
+// ---- construction ------------------------------------------------------------------
+
+shape_t contiguous_strides(const shape_t& shape, std::size_t itemsize, order o) {
+  shape_t st(shape.size());
+  std::int64_t s = static_cast<std::int64_t>(itemsize);
+  if (o == order::c) {
+    for (std::size_t i = shape.size(); i-- > 0;) {
+      st[i] = s;
+      s *= std::max<std::int64_t>(shape[i], 1);
+    }
+  } else {
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      st[i] = s;
+      s *= std::max<std::int64_t>(shape[i], 1);
+    }
+  }
+  return st;
+}
+
+namespace {
+std::uint64_t checked_nbytes(const shape_t& shape, std::size_t itemsize) {
+  if (shape.size() > max_ndim)
+    throw error(errc::bad_shape, "more than " + std::to_string(max_ndim) + " dimensions");
+  std::uint64_t n = itemsize;
+  for (auto d : shape) {
+    if (d < 0) throw error(errc::bad_shape, "negative dimensions are not allowed");
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n) ||
+        n > (std::uint64_t(1) << 62))
+      throw error(errc::size_overflow, "array is too large");
+  }
+  return n;
+}
+} // namespace
+
+array::array() : shape_{0}, strides_{8}, buf_(buffer::allocate(0)) {}
+
+array::array(npio::dtype dt, shape_t shape, order o) : dtype_(std::move(dt)) {
+  if (dtype_.is_subarray()) {
+    // As NumPy does, a subarray dtype's dimensions join the array's.
+    for (auto d : dtype_.shape())
+      shape.push_back(d);
+    dtype_ = npio::dtype(dtype_.base());
+  }
+  const auto n = checked_nbytes(shape, dtype_.itemsize());
+  buf_ = buffer::allocate(static_cast<std::size_t>(n), true);
+  strides_ = contiguous_strides(shape, dtype_.itemsize(), o);
+  shape_ = std::move(shape);
+}
+
+array::array(npio::dtype dt, shape_t shape, std::shared_ptr<buffer> buf, std::int64_t offset,
+             std::optional<shape_t> strides, order o)
+    : dtype_(std::move(dt)), shape_(std::move(shape)), buf_(std::move(buf)), offset_(offset) {
+  if (!buf_) throw error(errc::invalid_argument, "array needs a buffer");
+  checked_nbytes(shape_, dtype_.itemsize());
+  strides_ = strides ? std::move(*strides) : contiguous_strides(shape_, dtype_.itemsize(), o);
+  if (strides_.size() != shape_.size())
+    throw error(errc::invalid_argument, "strides and shape differ in length");
+  // Every element must lie inside the buffer.
+  i128 lo = offset_, hi = offset_;
+  bool empty = false;
+  for (std::size_t i = 0; i < shape_.size(); ++i) {
+    if (shape_[i] == 0) empty = true;
+    const i128 span = i128(shape_[i] - 1) * strides_[i];
+    if (shape_[i] > 0) (span > 0 ? hi : lo) += span;
+  }
+  hi += static_cast<i128>(dtype_.itemsize());
+  if (offset_ < 0 || (!empty && (lo < 0 || hi > static_cast<i128>(buf_->size()))) ||
+      (empty && offset_ > static_cast<std::int64_t>(buf_->size())))
+    throw error(errc::out_of_range, "array would extend beyond its buffer (" +
+                                        std::to_string(buf_->size()) + " bytes)");
+}
+
+std::int64_t array::size() const noexcept {
+  std::int64_t n = 1;
+  for (auto d : shape_)
+    n *= d;
+  return n;
+}
+
+std::size_t array::nbytes() const noexcept {
+  return static_cast<std::size_t>(size()) * dtype_.itemsize();
+}
+
+bool array::is_c_contiguous() const noexcept {
+  if (size() == 0) return true;
+  std::int64_t s = static_cast<std::int64_t>(dtype_.itemsize());
+  for (std::size_t i = shape_.size(); i-- > 0;) {
+    if (shape_[i] != 1 && strides_[i] != s) return false;
+    s *= shape_[i];
+  }
+  return true;
+}
+
+bool array::is_f_contiguous() const noexcept {
+  if (size() == 0) return true;
+  std::int64_t s = static_cast<std::int64_t>(dtype_.itemsize());
+  for (std::size_t i = 0; i < shape_.size(); ++i) {
+    if (shape_[i] != 1 && strides_[i] != s) return false;
+    s *= shape_[i];
+  }
+  return true;
+}
+
+bool array::is_aligned() const noexcept {
+  const auto a = static_cast<std::int64_t>(std::max<std::size_t>(dtype_.alignment(), 1));
+  if (reinterpret_cast<std::uintptr_t>(data()) % static_cast<std::uintptr_t>(a) != 0) return false;
+  for (std::size_t i = 0; i < shape_.size(); ++i)
+    if (shape_[i] > 1 && strides_[i] % a != 0) return false;
+  return true;
+}
+
+std::byte* array::mutable_data() {
+  if (!writeable()) throw error(errc::not_writeable, "array is read-only");
+  return buf_->data() + offset_;
+}
+
+std::byte* array::index_ptr(std::span<const std::int64_t> idx) const {
+  if (idx.size() != shape_.size())
+    throw error(errc::out_of_range, "expected " + std::to_string(shape_.size()) + " indices, got " +
+                                        std::to_string(idx.size()));
+  std::int64_t off = offset_;
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    std::int64_t k = idx[i];
+    if (k < 0) k += shape_[i];
+    if (k < 0 || k >= shape_[i])
+      throw error(errc::out_of_range, "index " + std::to_string(idx[i]) +
+                                          " is out of bounds for axis " + std::to_string(i) +
+                                          " with size " + std::to_string(shape_[i]));
+    off += k * strides_[i];
+  }
+  return buf_->data() + off;
+}
+
+const std::byte* array::element_ptr(std::span<const std::int64_t> idx) const {
+  return index_ptr(idx);
+}
+
+// ---- views ---------------------------------------------------------------------------
+
+array array::operator[](std::int64_t i) const {
+  if (shape_.empty()) throw error(errc::out_of_range, "too many indices for a 0-d array");
+  std::int64_t k = i < 0 ? i + shape_[0] : i;
+  if (k < 0 || k >= shape_[0])
+    throw error(errc::out_of_range, "index " + std::to_string(i) +
+                                        " is out of bounds for axis 0 with size " +
+                                        std::to_string(shape_[0]));
+  array r = *this;
+  r.offset_ += k * strides_[0];
+  r.shape_.erase(r.shape_.begin());
+  r.strides_.erase(r.strides_.begin());
+  return r;
+}
+
+array array::slice(std::size_t axis, std::int64_t start, std::int64_t stop,
+                   std::int64_t step) const {
+  if (axis >= shape_.size()) throw error(errc::out_of_range, "axis out of range");
+  if (step == 0) throw error(errc::invalid_argument, "slice step cannot be zero");
+  const std::int64_t n = shape_[axis];
+  auto clamp = [&](std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    if (v < 0) v += n;
+    return std::clamp(v, lo, hi);
+  };
+  std::int64_t len = 0;
+  if (step > 0) {
+    start = clamp(start, 0, n);
+    stop = clamp(stop, 0, n);
+    len = stop > start ? (stop - start + step - 1) / step : 0;
+  } else {
+    start = clamp(start, -1, n - 1);
+    stop = clamp(stop, -1, n - 1);
+    len = start > stop ? (start - stop - step - 1) / -step : 0;
+  }
+  array r = *this;
+  if (len > 0) r.offset_ += start * strides_[axis];
+  r.shape_[axis] = len;
+  r.strides_[axis] = strides_[axis] * step;
+  return r;
+}
+
+array array::transpose() const {
+  array r = *this;
+  std::reverse(r.shape_.begin(), r.shape_.end());
+  std::reverse(r.strides_.begin(), r.strides_.end());
+  return r;
+}
+
+array array::reshape(shape_t shape) const {
+  std::int64_t known = 1;
+  std::optional<std::size_t> infer;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (infer) throw error(errc::bad_shape, "can only specify one unknown dimension");
+      infer = i;
+    } else if (shape[i] < 0) {
+      throw error(errc::bad_shape, "negative dimensions are not allowed");
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (infer) shape[*infer] = known ? size() / known : 0;
+  checked_nbytes(shape, dtype_.itemsize());
+  std::int64_t n = 1;
+  for (auto d : shape)
+    n *= d;
+  if (n != size())
+    throw error(errc::bad_shape, "cannot reshape array of size " + std::to_string(size()) +
+                                     " into the requested shape");
+  if (!is_c_contiguous()) return copy(order::c).reshape(std::move(shape));
+  array r = *this;
+  r.strides_ = contiguous_strides(shape, dtype_.itemsize(), order::c);
+  r.shape_ = std::move(shape);
+  return r;
+}
+
+array array::field(std::string_view name) const {
+  for (const auto& f : dtype_.fields()) {
+    if (f.name != name && !(f.title && *f.title == name)) continue;
+    array r = *this;
+    r.offset_ += static_cast<std::int64_t>(f.offset);
+    r.dtype_ = f.type;
+    if (f.type.is_subarray()) {
+      r.dtype_ = npio::dtype(f.type.base());
+      const auto st = contiguous_strides(f.type.shape(), f.type.base().itemsize(), order::c);
+      r.shape_.insert(r.shape_.end(), f.type.shape().begin(), f.type.shape().end());
+      r.strides_.insert(r.strides_.end(), st.begin(), st.end());
+    }
+    return r;
+  }
+  throw error(errc::out_of_range, "no field of name " + std::string(name));
+}
+
+// ---- copies ----------------------------------------------------------------------------
+
+namespace {
+
+// Visits every element of `a` in C order, calling f(src_ptr) with runs along
+// the last axis batched when contiguous.
+template <class F> void for_each_element(const array& a, F&& f) {
+  const std::int64_t total = a.size();
+  if (total == 0) return;
+  const std::size_t nd = a.ndim();
+  const std::byte* base = a.data();
+  if (nd == 0) {
+    f(base, 1);
+    return;
+  }
+  const auto& shape = a.shape();
+  const auto& st = a.strides();
+  const std::int64_t inner = shape[nd - 1];
+  const bool run = st[nd - 1] == static_cast<std::int64_t>(a.itemsize());
+  shape_t idx(nd, 0);
+  for (;;) {
+    std::int64_t off = 0;
+    for (std::size_t i = 0; i + 1 < nd; ++i)
+      off += idx[i] * st[i];
+    const std::byte* p = base + off;
+    if (run) {
+      f(p, inner);
+    } else {
+      for (std::int64_t k = 0; k < inner; ++k)
+        f(p + k * st[nd - 1], 1);
+    }
+    // advance the outer index
+    std::size_t d = nd - 1;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+} // namespace
+
+void array::for_each_chunk(order o, const std::function<void(std::span<const std::byte>)>& sink,
+                           std::size_t chunk_bytes) const {
+  const std::size_t total = nbytes();
+  if (total == 0) return;
+  const bool direct = o == order::c ? is_c_contiguous() : is_f_contiguous();
+  if (direct) {
+    for (std::size_t at = 0; at < total; at += chunk_bytes)
+      sink({data() + at, std::min(chunk_bytes, total - at)});
+    return;
+  }
+  const array v = o == order::c ? *this : transpose();
+  const std::size_t isz = itemsize();
+  chunk_bytes = std::max(chunk_bytes / isz, std::size_t(1)) * isz;
+  std::vector<std::byte> chunk(std::min(chunk_bytes, total));
+  std::size_t fill = 0;
+  for_each_element(v, [&](const std::byte* p, std::int64_t n) {
+    std::size_t bytes = static_cast<std::size_t>(n) * isz;
+    while (bytes) {
+      const std::size_t take = std::min(bytes, chunk.size() - fill);
+      std::memcpy(chunk.data() + fill, p, take);
+      fill += take, p += take, bytes -= take;
+      if (fill == chunk.size()) {
+        sink({chunk.data(), fill});
+        fill = 0;
+      }
+    }
+  });
+  if (fill) sink({chunk.data(), fill});
+}
+
+std::vector<std::byte> array::tobytes(order o) const {
+  std::vector<std::byte> out;
+  out.reserve(nbytes());
+  for_each_chunk(o,
+                 [&](std::span<const std::byte> s) { out.insert(out.end(), s.begin(), s.end()); });
+  return out;
+}
+
+array array::copy(order o) const {
+  array r(dtype_, shape_, o);
+  if (buf_ && buf_->objects()) r.buf_->set_objects(buf_->objects());
+  std::byte* dst = r.buf_->data();
+  // Writing r's bytes in order o is exactly tobytes(o) of the source.
+  for_each_chunk(o, [&](std::span<const std::byte> s) {
+    std::memcpy(dst, s.data(), s.size());
+    dst += s.size();
+  });
+  return r;
+}
+
+array array::to_native() const {
+  if (dtype_.is_native()) return *this;
+  array r = copy(order::c);
+  r.dtype_ = dtype_.to_native();
+  std::byte* p = r.buf_->data();
+  const std::size_t isz = itemsize();
+  for (std::int64_t i = 0, n = size(); i < n; ++i)
+    detail::swap_element(p + i * isz, dtype_);
+  return r;
+}
+
+bool array::equal(const array& other) const {
+  if (!(dtype_ == other.dtype_) || shape_ != other.shape_) return false;
+  return tobytes() == other.tobytes();
+}
+
+// ---- casts ---------------------------------------------------------------------------
+
+namespace {
+
+struct scalar {
+  char k; // 'b','i','u','f','c'
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  long double re = 0, im = 0;
+};
+
+scalar load_scalar(const std::byte* p, const dtype& dt) {
+  alignas(16) std::byte tmp[32];
+  std::memcpy(tmp, p, dt.itemsize());
+  if (!dt.is_native()) detail::swap_element(tmp, dt);
+  scalar s{dt.kind()};
+  auto get = [&](auto v) {
+    std::memcpy(&v, tmp, sizeof v);
+    return v;
+  };
+  switch (dt.kind()) {
+  case 'b':
+    s.u = tmp[0] != std::byte{0};
+    s.k = 'u';
+    break;
+  case 'M':
+  case 'm':
+    s.i = get(std::int64_t{});
+    s.k = 'i';
+    break;
+  case 'i':
+    switch (dt.itemsize()) {
+    case 1:
+      s.i = get(std::int8_t{});
+      break;
+    case 2:
+      s.i = get(std::int16_t{});
+      break;
+    case 4:
+      s.i = get(std::int32_t{});
+      break;
+    default:
+      s.i = get(std::int64_t{});
+    }
+    break;
+  case 'u':
+    switch (dt.itemsize()) {
+    case 1:
+      s.u = get(std::uint8_t{});
+      break;
+    case 2:
+      s.u = get(std::uint16_t{});
+      break;
+    case 4:
+      s.u = get(std::uint32_t{});
+      break;
+    default:
+      s.u = get(std::uint64_t{});
+    }
+    break;
+  case 'f':
+    switch (dt.itemsize()) {
+    case 2:
+      s.re = static_cast<float>(get(float16{}));
+      break;
+    case 4:
+      s.re = get(float{});
+      break;
+    case 8:
+      s.re = get(double{});
+      break;
+    default:
+      s.re = get(0.0L);
+    }
+    break;
+  case 'c':
+    switch (dt.itemsize()) {
+    case 8: {
+      float a, b;
+      std::memcpy(&a, tmp, 4), std::memcpy(&b, tmp + 4, 4);
+      s.re = a, s.im = b;
+    } break;
+    case 16: {
+      double a, b;
+      std::memcpy(&a, tmp, 8), std::memcpy(&b, tmp + 8, 8);
+      s.re = a, s.im = b;
+    } break;
+    default: {
+      long double a, b;
+      std::memcpy(&a, tmp, 16), std::memcpy(&b, tmp + 16, 16);
+      s.re = a, s.im = b;
+    }
+    }
+    break;
+  }
+  return s;
+}
+
+// Float to integer without undefined behaviour: out-of-range and NaN give the
+// x86 "integer indefinite" value, as NumPy does on this platform.
+std::int64_t to_i64(long double v) {
+  if (!(v >= -9223372036854775808.0L && v < 9223372036854775808.0L))
+    return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(v);
+}
+
+void store_scalar(std::byte* p, const dtype& dt, const scalar& s) {
+  alignas(16) std::byte tmp[32] = {};
+  const bool is_float = s.k == 'f' || s.k == 'c';
+  const std::int64_t iv = s.k == 'i'   ? s.i
+                          : s.k == 'u' ? static_cast<std::int64_t>(s.u)
+                                       : to_i64(s.re);
+  const std::uint64_t uv = s.k == 'u'   ? s.u
+                           : s.k == 'i' ? static_cast<std::uint64_t>(s.i)
+                                        : static_cast<std::uint64_t>(to_i64(s.re));
+  const long double fv = is_float     ? s.re
+                         : s.k == 'i' ? static_cast<long double>(s.i)
+                                      : static_cast<long double>(s.u);
+  auto put = [&](auto v, std::size_t at = 0) { std::memcpy(tmp + at, &v, sizeof v); };
+  switch (dt.kind()) {
+  case 'b':
+    tmp[0] = std::byte{static_cast<unsigned char>(is_float ? (s.re != 0 || s.im != 0) : (uv != 0))};
+    break;
+  case 'M':
+  case 'm':
+    put(iv);
+    break;
+  case 'i':
+  case 'u':
+    switch (dt.itemsize()) {
+    case 1:
+      put(static_cast<std::uint8_t>(uv));
+      break;
+    case 2:
+      put(static_cast<std::uint16_t>(uv));
+      break;
+    case 4:
+      put(static_cast<std::uint32_t>(uv));
+      break;
+    default:
+      put(uv);
+    }
+    break;
+  case 'f':
+    switch (dt.itemsize()) {
+    case 2:
+      put(float16(static_cast<float>(fv)));
+      break;
+    case 4:
+      put(static_cast<float>(fv));
+      break;
+    case 8:
+      put(static_cast<double>(fv));
+      break;
+    default:
+      put(fv);
+    }
+    break;
+  case 'c': {
+    const long double im = s.k == 'c' ? s.im : 0;
+    switch (dt.itemsize()) {
+    case 8:
+      put(static_cast<float>(fv)), put(static_cast<float>(im), 4);
+      break;
+    case 16:
+      put(static_cast<double>(fv)), put(static_cast<double>(im), 8);
+      break;
+    default:
+      put(fv), put(im, 16);
+    }
+  } break;
+  }
+  if (!dt.is_native()) detail::swap_element(tmp, dt);
+  std::memcpy(p, tmp, dt.itemsize());
+}
+
+bool numeric(const dtype& d) {
+  return !d.is_structured() && !d.is_subarray() &&
+         std::string_view("biufcMm").find(d.kind()) != std::string_view::npos;
+}
+
+} // namespace
+
+array array::astype(const npio::dtype& dt) const {
+  if (dt == dtype_) return copy();
+  if (dt.to_native() == dtype_.to_native()) {
+    // Only the byte order differs: swap, whatever the kind.
+    array r = to_native().copy();
+    if (!dt.is_native()) {
+      std::byte* p = r.buf_->data();
+      for (std::int64_t i = 0, n = size(); i < n; ++i)
+        detail::swap_element(p + i * itemsize(), r.dtype_);
+    }
+    r.dtype_ = dt;
+    return r;
+  }
+  const bool dt_ok = dtype_.is_datetime() == dt.is_datetime() ||
+                     (dtype_.is_datetime() && dt.kind() == 'i') ||
+                     (dt.is_datetime() && dtype_.kind() == 'i');
+  if (!numeric(dt) || !numeric(dtype_) || !dt_ok)
+    throw error(errc::type_mismatch,
+                "cannot cast array from dtype " + dtype_.str() + " to " + dt.str());
+  if (dtype_.is_datetime() && dt.is_datetime() &&
+      (dtype_.kind() != dt.kind() || dtype_.unit() != dt.unit() ||
+       dtype_.unit_count() != dt.unit_count()))
+    throw error(errc::type_mismatch, "converting between datetime units is not supported (" +
+                                         dtype_.str() + " to " + dt.str() + ")");
+  array r(dt, shape_);
+  std::byte* out = r.buf_->data();
+  const std::size_t isz = itemsize();
+  for_each_element(*this, [&](const std::byte* p, std::int64_t n) {
+    for (std::int64_t k = 0; k < n; ++k, out += dt.itemsize())
+      store_scalar(out, dt, load_scalar(p + static_cast<std::size_t>(k) * isz, dtype_));
+  });
+  return r;
+}
+
+} // namespace v1
+} // namespace npio

@@ -1,0 +1,77 @@
+// POSIX file helpers shared by load, save, memory mapping and archives:
+// RAII descriptors, full reads and writes, and atomic replacement.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <npio/error.hpp>
+#include <span>
+#include <string>
+
+namespace npio {
+inline namespace v1 {
+namespace detail {
+
+/// An owned file descriptor.
+class fd_handle {
+public:
+  fd_handle() = default;
+  explicit fd_handle(int fd) : fd_(fd) {}
+  fd_handle(fd_handle&& o) noexcept : fd_(o.release()) {}
+  fd_handle& operator=(fd_handle&& o) noexcept;
+  ~fd_handle();
+  int get() const noexcept { return fd_; }
+  int release() noexcept {
+    const int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+private:
+  int fd_ = -1;
+};
+
+/// io_error naming the path and the OS's reason for `what`.
+[[noreturn]] void throw_os_error(const std::string& what, const std::filesystem::path& path,
+                                 int err);
+
+/// Opens with open(2) flags; throws io_error.
+fd_handle open_file(const std::filesystem::path& path, int flags, int mode = 0666);
+/// The file's size in bytes (fstat).
+std::uint64_t file_size(int fd, const std::filesystem::path& path);
+/// Reads up to n bytes at the current position (fewer only at end of file).
+std::size_t read_full(int fd, std::byte* dst, std::size_t n, const std::filesystem::path& path);
+/// Reads up to n bytes at `offset` (fewer only at end of file).
+std::size_t pread_full(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
+                       const std::filesystem::path& path);
+/// Writes all n bytes; throws io_error (ENOSPC, EFBIG, ...).
+void write_full(int fd, const std::byte* src, std::size_t n, const std::filesystem::path& path);
+
+/// A new file beside `target` that replaces it on commit() and is removed
+/// otherwise, so a failed write never leaves a half-written target.
+class atomic_file {
+public:
+  explicit atomic_file(const std::filesystem::path& target);
+  atomic_file(atomic_file&&) noexcept;
+  ~atomic_file();
+  int fd() const noexcept { return fd_.get(); }
+  const std::filesystem::path& target() const noexcept { return target_; }
+  /// Reserves space up front (fast path on ext4/xfs; disk-full shows here).
+  void reserve(std::uint64_t bytes);
+  void write(std::span<const std::byte> bytes) {
+    write_full(fd(), bytes.data(), bytes.size(), target_);
+  }
+  /// Optionally fsyncs, then renames over the target.
+  void commit(bool sync = false);
+
+private:
+  std::filesystem::path target_, temp_;
+  fd_handle fd_;
+  bool done_ = false;
+};
+
+} // namespace detail
+} // namespace v1
+} // namespace npio

@@ -1,0 +1,218 @@
+// Reading the .npy preamble and header: every number is checked before use and
+// nothing is evaluated. The steps and messages follow numpy's _read_array_header.
+#include "literal.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <npio/io.hpp>
+
+namespace npio {
+inline namespace v1 {
+namespace detail {
+dtype dtype_from_literal(const literal& v);
+
+std::string bytes_repr(std::span<const std::byte> b) {
+  std::string s = "b'";
+  for (auto x : b) {
+    const auto c = static_cast<unsigned char>(x);
+    if (c == '\\' || c == '\'') {
+      s += '\\';
+      s += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7F) {
+      s += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      s += buf;
+    }
+  }
+  return s + "'";
+}
+} // namespace detail
+
+namespace {
+
+constexpr char magic[] = "\x93NUMPY";
+constexpr std::size_t magic_len = 8; // magic + major + minor
+
+using detail::literal;
+using K = literal::kind;
+
+[[noreturn]] void fail(errc code, const std::string& what, std::uint64_t offset) {
+  throw error(code, what, {}, {}, offset);
+}
+
+std::string short_repr(const literal& v) {
+  std::string r = detail::repr(v);
+  if (r.size() > 200) r = r.substr(0, 200) + "...";
+  return r;
+}
+
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+} // namespace
+
+header read_header(std::span<const std::byte> bytes, std::size_t max_header_size) {
+  if (bytes.size() < magic_len)
+    fail(errc::truncated,
+         "EOF: reading magic string, expected 8 bytes got " + std::to_string(bytes.size()), 0);
+  if (std::memcmp(bytes.data(), magic, 6) != 0)
+    fail(errc::bad_magic,
+         "the magic string is not correct; expected b'\\x93NUMPY', got " +
+             detail::bytes_repr(bytes.first(6)),
+         0);
+  const auto major = static_cast<std::uint8_t>(bytes[6]);
+  const auto minor = static_cast<std::uint8_t>(bytes[7]);
+  if (minor != 0 || major < 1 || major > 3)
+    fail(errc::bad_version,
+         "we only support format version (1,0), (2,0), and (3,0), not (" + std::to_string(major) +
+             ", " + std::to_string(minor) + ")",
+         6);
+  const std::size_t lenfield = major == 1 ? 2 : 4;
+  if (bytes.size() < magic_len + lenfield)
+    fail(errc::truncated,
+         "EOF: reading array header length, expected " + std::to_string(lenfield) + " bytes got " +
+             std::to_string(bytes.size() - magic_len),
+         magic_len);
+  std::uint64_t hlen = 0;
+  for (std::size_t i = 0; i < lenfield; ++i)
+    hlen |= std::uint64_t(static_cast<std::uint8_t>(bytes[magic_len + i])) << (8 * i);
+  const std::size_t start = magic_len + lenfield;
+  // v3 counts characters; a UTF-8 character has at most 4 bytes.
+  const std::uint64_t byte_limit =
+      major == 3 ? std::uint64_t(max_header_size) * 4 : std::uint64_t(max_header_size);
+  auto too_large = [&](std::uint64_t n) {
+    fail(errc::header_too_large,
+         "Header info length (" + std::to_string(n) +
+             ") is large and may not be safe to load securely; raise max_header_size "
+             "(now " +
+             std::to_string(max_header_size) + ") only if you trust the file",
+         magic_len);
+  };
+  if (hlen > byte_limit) too_large(hlen);
+  if (bytes.size() - start < hlen)
+    fail(errc::truncated,
+         "EOF: reading array header, expected " + std::to_string(hlen) + " bytes got " +
+             std::to_string(bytes.size() - start),
+         start);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + start, hlen);
+  if (major == 3) {
+    if (const auto bad = detail::find_invalid_utf8(text); bad != std::string_view::npos)
+      fail(errc::header_encoding, "header is not valid UTF-8", start + bad);
+    if (const auto n = utf8_length(text); n > max_header_size) too_large(n);
+  }
+
+  literal d;
+  try {
+    d = detail::parse_literal(text, major < 3);
+  } catch (const detail::literal_error& e) {
+    fail(errc::header_syntax, "Cannot parse header: " + e.what, start + e.pos);
+  }
+  if (d.k != K::dict)
+    fail(errc::header_not_dict, "Header is not a dictionary: " + short_repr(d), start + d.pos);
+
+  const literal *descr = nullptr, *fortran = nullptr, *shape = nullptr;
+  std::vector<std::string> keys;
+  bool odd = false;
+  for (std::size_t i = 0; i + 1 < d.items.size(); i += 2) {
+    const literal& k = d.items[i];
+    const literal* v = &d.items[i + 1];
+    if (k.is_str() && k.s == "descr")
+      descr = v;
+    else if (k.is_str() && k.s == "fortran_order")
+      fortran = v;
+    else if (k.is_str() && k.s == "shape")
+      shape = v;
+    else
+      odd = true;
+    const std::string r = detail::repr(k);
+    if (std::find(keys.begin(), keys.end(), r) == keys.end()) keys.push_back(r);
+  }
+  if (odd || !descr || !fortran || !shape) {
+    std::sort(keys.begin(), keys.end());
+    std::string list = "[";
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      list += (i ? ", " : "") + keys[i];
+    fail(errc::header_keys, "Header does not contain the correct keys: " + list + "]",
+         start + d.pos);
+  }
+
+  header h;
+  h.version = {major, 0};
+  // shape: a tuple of ints (bool counts, as in Python).
+  if (shape->k != K::tuple)
+    fail(errc::bad_shape, "shape is not valid: " + short_repr(*shape), start + shape->pos);
+  if (shape->items.size() > max_ndim)
+    fail(errc::bad_shape,
+         "shape is not valid: " + std::to_string(shape->items.size()) + " dimensions, more than " +
+             std::to_string(max_ndim),
+         start + shape->pos);
+  for (const auto& dim : shape->items) {
+    if (dim.k == K::boolean) {
+      h.shape.push_back(dim.b ? 1 : 0);
+    } else if (dim.k == K::integer && !dim.big) {
+      if (dim.i < 0)
+        fail(errc::bad_shape,
+             "shape is not valid: " + short_repr(*shape) + ": negative dimensions are not allowed",
+             start + dim.pos);
+      h.shape.push_back(dim.i);
+    } else if (dim.k == K::integer) {
+      fail(errc::size_overflow,
+           "shape is not valid: " + short_repr(*shape) + ": dimension too large", start + dim.pos);
+    } else {
+      fail(errc::bad_shape, "shape is not valid: " + short_repr(*shape), start + shape->pos);
+    }
+  }
+  if (fortran->k != K::boolean)
+    fail(errc::bad_fortran_order, "fortran_order is not a valid bool: " + short_repr(*fortran),
+         start + fortran->pos);
+  h.fortran_order = fortran->b;
+
+  try {
+    h.dtype = detail::dtype_from_literal(*descr);
+  } catch (const error& e) {
+    fail(errc::bad_descr,
+         "descr is not a valid dtype descriptor: " + short_repr(*descr) + ": " + e.detail(),
+         start + descr->pos);
+  }
+  if (h.dtype.is_subarray()) {
+    // A (type, shape) descr: the subarray's dimensions become trailing array dimensions.
+    if (h.fortran_order)
+      fail(errc::bad_descr, "a subarray descr with fortran_order is not supported",
+           start + descr->pos);
+    for (auto dim : h.dtype.shape())
+      h.shape.push_back(dim);
+    h.dtype = dtype(h.dtype.base());
+    if (h.shape.size() > max_ndim)
+      fail(errc::bad_shape, "shape has more than " + std::to_string(max_ndim) + " dimensions",
+           start + shape->pos);
+  }
+
+  std::uint64_t n = h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();
+  std::uint64_t count = 1;
+  for (auto dim : h.shape) {
+    if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(dim), &count) ||
+        count > (std::uint64_t(1) << 62))
+      fail(errc::size_overflow, "shape " + short_repr(*shape) + " has too many elements",
+           start + shape->pos);
+  }
+  if (__builtin_mul_overflow(count, n, &h.data_size) || h.data_size > (std::uint64_t(1) << 62))
+    fail(errc::size_overflow,
+         "array of shape " + short_repr(*shape) + " and itemsize " +
+             std::to_string(h.dtype.itemsize()) + " is too large",
+         start + shape->pos);
+  h.data_offset = start + hlen;
+  return h;
+}
+
+result<header> try_read_header(std::span<const std::byte> bytes,
+                               std::size_t max_header_size) noexcept {
+  return capture([&] { return read_header(bytes, max_header_size); });
+}
+
+} // namespace v1
+} // namespace npio
