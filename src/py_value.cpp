@@ -161,8 +161,9 @@ struct num {
   enum { none, small, big, real, cplx } k = none;
   std::int64_t i = 0;
   double re = 0, im = 0;
-  const std::vector<std::uint8_t>* b = nullptr;
+  const std::vector<std::uint8_t>* b = nullptr;  // null: the bytes are in own
   std::vector<std::uint8_t> own;
+  const std::vector<std::uint8_t>& bytes() const { return b ? *b : own; }
 };
 
 bool numeric_scalar_kind(char k) { return k == 'b' || k == 'i' || k == 'u' || k == 'f' || k == 'c'; }
@@ -192,7 +193,6 @@ num to_num(const value& v) {
       } else {
         n.k = num::big;
         n.own = double_le(f);
-        n.b = &n.own;
       }
     } else {
       n.k = num::real;
@@ -226,10 +226,10 @@ bool num_equal(num& a, num& b) {
   if (a.k == num::none || b.k == num::none) return false;
   if (a.k == num::small && b.k == num::small) return a.i == b.i;
   if (a.k == num::big || b.k == num::big) {
-    if (a.k == num::small) a.own = int64_le(a.i), a.b = &a.own, a.k = num::big;
-    if (b.k == num::small) b.own = int64_le(b.i), b.b = &b.own, b.k = num::big;
+    if (a.k == num::small) a.own = int64_le(a.i), a.b = nullptr, a.k = num::big;
+    if (b.k == num::small) b.own = int64_le(b.i), b.b = nullptr, b.k = num::big;
     if (a.k != num::big || b.k != num::big) return false;  // a non-integral float
-    return *a.b == *b.b;
+    return a.bytes() == b.bytes();
   }
   auto re = [](const num& x) { return x.k == num::small ? static_cast<double>(x.i) : x.re; };
   auto im = [](const num& x) { return x.k == num::cplx ? x.im : 0.0; };
@@ -246,7 +246,8 @@ std::size_t num_hash(num& n) {
   case num::small:
     return mix(static_cast<std::uint64_t>(n.i));
   case num::big:
-    return hash_bytes(std::string_view(reinterpret_cast<const char*>(n.b->data()), n.b->size()),
+    return hash_bytes(std::string_view(reinterpret_cast<const char*>(n.bytes().data()),
+                                       n.bytes().size()),
                       0x1111);
   case num::real:
     return mix(std::bit_cast<std::uint64_t>(n.re));

@@ -132,7 +132,7 @@ public:
   static value scalar(const npio::dtype& dt, std::string_view raw_bytes);
   static value datetime(const datetime_t& dt, value tzinfo = {});
   static value date(int year, int month, int day);
-  static value time(int hour, int minute, int second, int microsecond = 0, bool fold = false,
+  static value time(int hour, int minute, int second = 0, int microsecond = 0, bool fold = false,
                     value tzinfo = {});
   /// Normalizes like Python's timedelta constructor.
   static value timedelta(std::int64_t days, std::int64_t seconds = 0,
