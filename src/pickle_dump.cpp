@@ -19,26 +19,42 @@ using py::value;
 using py::detail::access;
 namespace pyd = py::detail;
 
-constexpr std::size_t frame_target = 64 * 1024;  // CPython's _FRAME_SIZE_TARGET
+constexpr std::size_t frame_target = 64 * 1024; // CPython's _FRAME_SIZE_TARGET
 
-[[noreturn]] void fail(errc c, const std::string& m) { throw error(c, m); }
+[[noreturn]] void fail(errc c, const std::string& m) {
+  throw error(c, m);
+}
 
 const char* unit_name(time_unit u) {
   switch (u) {
-  case time_unit::Y: return "Y";
-  case time_unit::M: return "M";
-  case time_unit::W: return "W";
-  case time_unit::D: return "D";
-  case time_unit::h: return "h";
-  case time_unit::m: return "m";
-  case time_unit::s: return "s";
-  case time_unit::ms: return "ms";
-  case time_unit::us: return "us";
-  case time_unit::ns: return "ns";
-  case time_unit::ps: return "ps";
-  case time_unit::fs: return "fs";
-  case time_unit::as: return "as";
-  default: return "generic";
+  case time_unit::Y:
+    return "Y";
+  case time_unit::M:
+    return "M";
+  case time_unit::W:
+    return "W";
+  case time_unit::D:
+    return "D";
+  case time_unit::h:
+    return "h";
+  case time_unit::m:
+    return "m";
+  case time_unit::s:
+    return "s";
+  case time_unit::ms:
+    return "ms";
+  case time_unit::us:
+    return "us";
+  case time_unit::ns:
+    return "ns";
+  case time_unit::ps:
+    return "ps";
+  case time_unit::fs:
+    return "fs";
+  case time_unit::as:
+    return "as";
+  default:
+    return "generic";
   }
 }
 
@@ -46,12 +62,13 @@ const char* unit_name(time_unit u) {
 int dtype_flags(const dtype& dt) {
   if (dt.is_subarray()) return dtype_flags(dt.base());
   if (dt.is_structured()) {
-    int f = 0x10;  // NPY_NEEDS_PYAPI
-    for (const auto& fl : dt.fields()) f |= dtype_flags(fl.type) & 0x1b;  // NPY_FROM_FIELDS
+    int f = 0x10; // NPY_NEEDS_PYAPI
+    for (const auto& fl : dt.fields())
+      f |= dtype_flags(fl.type) & 0x1b; // NPY_FROM_FIELDS
     return f;
   }
   if (dt.kind() == 'O') return 63;
-  if (dt.kind() == 'U') return 8;  // NPY_NEEDS_INIT
+  if (dt.kind() == 'U') return 8; // NPY_NEEDS_INIT
   return 0;
 }
 
@@ -73,9 +90,9 @@ public:
 
 private:
   struct task {
-    const value* v = nullptr;          // a value to write
-    std::string raw;                   // or raw opcode bytes
-    const npio::array* arr = nullptr;  // or object elements arr[i..n)
+    const value* v = nullptr;         // a value to write
+    std::string raw;                  // or raw opcode bytes
+    const npio::array* arr = nullptr; // or object elements arr[i..n)
     std::int64_t i = 0, n = 0;
     static task of(const value* x) {
       task t;
@@ -86,7 +103,8 @@ private:
 
   void op(std::uint8_t c) { out_ += static_cast<char>(c); }
   void le(std::uint64_t v, int n) {
-    for (int k = 0; k < n; ++k) out_ += static_cast<char>((v >> (8 * k)) & 0xff);
+    for (int k = 0; k < n; ++k)
+      out_ += static_cast<char>((v >> (8 * k)) & 0xff);
   }
 
   void start_frame() {
@@ -100,7 +118,8 @@ private:
     if (len >= 4) {
       out_[frame_start_] = static_cast<char>(0x95);
       for (int k = 0; k < 8; ++k)
-        out_[frame_start_ + 1 + static_cast<std::size_t>(k)] = static_cast<char>((len >> (8 * k)) & 0xff);
+        out_[frame_start_ + 1 + static_cast<std::size_t>(k)] =
+            static_cast<char>((len >> (8 * k)) & 0xff);
     } else {
       out_.erase(frame_start_, 9);
     }
@@ -155,7 +174,8 @@ private:
   void write_float(double d) {
     op('G');
     const auto u = std::bit_cast<std::uint64_t>(d);
-    for (int k = 7; k >= 0; --k) out_ += static_cast<char>((u >> (8 * k)) & 0xff);
+    for (int k = 7; k >= 0; --k)
+      out_ += static_cast<char>((u >> (8 * k)) & 0xff);
   }
   void write_str(std::string_view s) {
     pending_hdr_ = out_.size();
@@ -202,10 +222,13 @@ private:
       out_ += '\n';
     }
   }
-  void write_tuple_end(std::size_t n) {  // after n items (with a MARK before them when n > 3)
-    if (n == 0) op(')');
-    else if (n <= 3) op(static_cast<std::uint8_t>(0x85 + n - 1));
-    else op('t');
+  void write_tuple_end(std::size_t n) { // after n items (with a MARK before them when n > 3)
+    if (n == 0)
+      op(')');
+    else if (n <= 3)
+      op(static_cast<std::uint8_t>(0x85 + n - 1));
+    else
+      op('t');
   }
 
   // numpy.dtype(...) with its BUILD state; recursion is bounded by max_dtype_depth.
@@ -234,7 +257,8 @@ private:
     if (dt.is_subarray()) {
       write_dtype(dt.base());
       op('(');
-      for (auto d : dt.shape()) write_int(d);
+      for (auto d : dt.shape())
+        write_int(d);
       op('t');
       op(0x86);
     } else {
@@ -242,7 +266,8 @@ private:
     }
     if (dt.is_structured()) {
       op('(');
-      for (const auto& f : dt.fields()) write_str(f.name);
+      for (const auto& f : dt.fields())
+        write_str(f.name);
       op('t');
       op('}');
       op('(');
@@ -264,10 +289,14 @@ private:
       op('N');
       op('N');
     }
-    const bool flexible = dt.is_structured() || dt.is_subarray() || k == 'S' || k == 'U' || k == 'V';
+    const bool flexible =
+        dt.is_structured() || dt.is_subarray() || k == 'S' || k == 'U' || k == 'V';
     if (flexible) {
       write_int(static_cast<std::int64_t>(dt.itemsize()));
-      write_int(dt.is_structured() ? 1 : static_cast<std::int64_t>(dt.is_subarray() ? dt.base().alignment() : dt.alignment()));
+      write_int(dt.is_structured()
+                    ? 1
+                    : static_cast<std::int64_t>(dt.is_subarray() ? dt.base().alignment()
+                                                                 : dt.alignment()));
     } else {
       write_int(-1);
       write_int(-1);
@@ -289,13 +318,14 @@ private:
 
   void run(const value& root) {
     std::vector<task> st;
-    std::deque<value> temps;  // values made while writing (stable addresses)
+    std::deque<value> temps; // values made while writing (stable addresses)
     st.push_back(task::of(&root));
     auto push_raw = [&st](std::string s) { st.push_back(task{nullptr, std::move(s)}); };
     // Pushes children so that they are written in order, then `close`.
     auto push_items = [&](const std::vector<value>& items, std::string close) {
       push_raw(std::move(close));
-      for (std::size_t i = items.size(); i-- > 0;) st.push_back(task::of(&items[i]));
+      for (std::size_t i = items.size(); i-- > 0;)
+        st.push_back(task::of(&items[i]));
     };
     while (!st.empty()) {
       task t = std::move(st.back());
@@ -332,8 +362,10 @@ private:
         op(v.as<bool>() ? 0x88 : 0x89);
         break;
       case kind::integer:
-        if (v.is_big_int()) write_long(v.int_bytes());
-        else write_int(*v.get_if<std::int64_t>());
+        if (v.is_big_int())
+          write_long(v.int_bytes());
+        else
+          write_int(*v.get_if<std::int64_t>());
         break;
       case kind::floating:
         write_float(*v.get_if<double>());
@@ -435,7 +467,8 @@ private:
         op('(');
         write_int(1);
         op('(');
-        for (auto d : a.shape()) write_int(d);
+        for (auto d : a.shape())
+          write_int(d);
         op('t');
         write_dtype(dt);
         if (dt.has_object()) {
@@ -476,14 +509,18 @@ private:
         std::string s;
         auto b = [&s](int x) { s += static_cast<char>(x & 0xff); };
         if (v.type() != kind::time) {
-          b(d.year >> 8), b(d.year), b(d.month | (d.fold && v.type() == kind::datetime && proto_ > 3 ? 0x80 : 0)),
+          b(d.year >> 8), b(d.year),
+              b(d.month | (d.fold && v.type() == kind::datetime && proto_ > 3 ? 0x80 : 0)),
               b(d.day);
         }
         if (v.type() != kind::date) {
-          b(d.hour | (d.fold && v.type() == kind::time && proto_ > 3 ? 0x80 : 0)), b(d.minute), b(d.second);
+          b(d.hour | (d.fold && v.type() == kind::time && proto_ > 3 ? 0x80 : 0)), b(d.minute),
+              b(d.second);
           b(d.microsecond >> 16), b(d.microsecond >> 8), b(d.microsecond);
         }
-        write_global("datetime", v.type() == kind::datetime ? "datetime" : v.type() == kind::date ? "date" : "time");
+        write_global("datetime", v.type() == kind::datetime ? "datetime"
+                                 : v.type() == kind::date   ? "date"
+                                                            : "time");
         write_bytes(s);
         const value* tz = v.type() == kind::date ? nullptr : &v.tzinfo();
         if (tz && !tz->is_none()) {
@@ -537,15 +574,19 @@ private:
     void append(std::string_view s) { v.insert(v.end(), s.begin(), s.end()); }
     void append(const char* p, std::size_t n) { v.insert(v.end(), p, p + n); }
     void append(std::size_t n, char c) {
-      for (std::size_t i = 0; i < n; ++i) v.push_back(c);
+      for (std::size_t i = 0; i < n; ++i)
+        v.push_back(c);
     }
     std::size_t size() const { return v.size(); }
     char& operator[](std::size_t i) { return v[i]; }
     void erase(std::size_t at, std::size_t n) {
-      v.erase(v.begin() + static_cast<std::ptrdiff_t>(at), v.begin() + static_cast<std::ptrdiff_t>(at + n));
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(at),
+              v.begin() + static_cast<std::ptrdiff_t>(at + n));
     }
     void resize(std::size_t n) { v.resize(n); }
-    std::string substr(std::size_t at) const { return std::string(v.begin() + static_cast<std::ptrdiff_t>(at), v.end()); }
+    std::string substr(std::size_t at) const {
+      return std::string(v.begin() + static_cast<std::ptrdiff_t>(at), v.end());
+    }
     const char* data() const { return v.data(); }
   };
   int proto_;

@@ -6,7 +6,6 @@
 #include "py_node.hpp"
 
 #include <npio/pickle.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,10 +20,10 @@ using py::value;
 // What a reconstructor may use while the VM runs.
 struct context {
   const options& opt;
-  std::uint64_t offset = 0;        // byte offset of the current opcode
-  std::uint64_t bytes_built = 0;   // charged against limits.max_bytes
+  std::uint64_t offset = 0;      // byte offset of the current opcode
+  std::uint64_t bytes_built = 0; // charged against limits.max_bytes
   int proto = 0;
-  std::vector<value>* created = nullptr;  // container nodes, for cycle checks and cleanup
+  std::vector<value>* created = nullptr; // container nodes, for cycle checks and cleanup
 
   [[noreturn]] void fail(errc code, const std::string& msg) const;
   // Counts n bytes of built values against the limit.

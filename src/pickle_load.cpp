@@ -37,18 +37,73 @@ using py::detail::access;
 namespace pyd = py::detail;
 
 enum op : std::uint8_t {
-  MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I',
-  BININT = 'J', BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P',
-  BINPERSID = 'Q', REDUCE = 'R', STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U',
-  UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd',
-  EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h', INST = 'i', LONG_BINGET = 'j',
-  LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r',
-  SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-  PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
-  TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
-  BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
-  BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92,
-  STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95, BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97,
+  MARK = '(',
+  STOP = '.',
+  POP = '0',
+  POP_MARK = '1',
+  DUP = '2',
+  FLOAT = 'F',
+  INT = 'I',
+  BININT = 'J',
+  BININT1 = 'K',
+  LONG = 'L',
+  BININT2 = 'M',
+  NONE = 'N',
+  PERSID = 'P',
+  BINPERSID = 'Q',
+  REDUCE = 'R',
+  STRING = 'S',
+  BINSTRING = 'T',
+  SHORT_BINSTRING = 'U',
+  UNICODE = 'V',
+  BINUNICODE = 'X',
+  APPEND = 'a',
+  BUILD = 'b',
+  GLOBAL = 'c',
+  DICT = 'd',
+  EMPTY_DICT = '}',
+  APPENDS = 'e',
+  GET = 'g',
+  BINGET = 'h',
+  INST = 'i',
+  LONG_BINGET = 'j',
+  LIST = 'l',
+  EMPTY_LIST = ']',
+  OBJ = 'o',
+  PUT = 'p',
+  BINPUT = 'q',
+  LONG_BINPUT = 'r',
+  SETITEM = 's',
+  TUPLE = 't',
+  EMPTY_TUPLE = ')',
+  SETITEMS = 'u',
+  BINFLOAT = 'G',
+  PROTO = 0x80,
+  NEWOBJ = 0x81,
+  EXT1 = 0x82,
+  EXT2 = 0x83,
+  EXT4 = 0x84,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINBYTES = 'B',
+  SHORT_BINBYTES = 'C',
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90,
+  FROZENSET = 0x91,
+  NEWOBJ_EX = 0x92,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
+  NEXT_BUFFER = 0x97,
   READONLY_BUFFER = 0x98,
 };
 
@@ -86,10 +141,14 @@ std::size_t utf8_error(std::string_view s) {
     }
     std::size_t len;
     char32_t cp, min;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07, min = 0x10000;
-    else return i;
+    if ((c & 0xe0) == 0xc0)
+      len = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+      len = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+      len = 4, cp = c & 0x07, min = 0x10000;
+    else
+      return i;
     if (i + len > n) return i;
     for (std::size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xc0) != 0x80) return i;
@@ -105,8 +164,8 @@ class vm {
 public:
   vm(std::span<const std::byte> in, const pickle::options& opt, bool scan,
      std::vector<global_ref>* found)
-      : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()), opt_(opt),
-        cx_{opt, 0, 0, 0, &created_}, scan_(scan), found_(found) {}
+      : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()),
+        opt_(opt), cx_{opt, 0, 0, 0, &created_}, scan_(scan), found_(found) {}
 
   ~vm() { cleanup(true); }
 
@@ -124,14 +183,16 @@ private:
   std::uint64_t le(std::size_t k) {
     const auto* b = take(k);
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < k; ++i) v |= std::uint64_t(b[i]) << (8 * i);
+    for (std::size_t i = 0; i < k; ++i)
+      v |= std::uint64_t(b[i]) << (8 * i);
     return v;
   }
   std::string_view line() {
     const void* nl = std::memchr(p_ + pos_, '\n', n_ - pos_);
     if (!nl) fail(errc::pickle_truncated, "pickle data was truncated");
     const auto* e = static_cast<const std::uint8_t*>(nl);
-    std::string_view s(reinterpret_cast<const char*>(p_ + pos_), static_cast<std::size_t>(e - (p_ + pos_)));
+    std::string_view s(reinterpret_cast<const char*>(p_ + pos_),
+                       static_cast<std::size_t>(e - (p_ + pos_)));
     pos_ += s.size() + 1;
     return s;
   }
@@ -164,8 +225,9 @@ private:
     if (marks_.empty()) fail(errc::pickle_stack, "could not find MARK");
     const std::size_t m = marks_.back();
     marks_.pop_back();
-    std::vector<value> items(std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
-                             std::make_move_iterator(stack_.end()));
+    std::vector<value> items(
+        std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
+        std::make_move_iterator(stack_.end()));
     stack_.resize(m);
     return items;
   }
@@ -199,15 +261,18 @@ private:
   const value& memo_get(std::uint64_t key) {
     if (key < dense_.size() && present_[key]) return dense_[key];
     auto it = sparse_.find(key);
-    if (it == sparse_.end()) fail(errc::pickle_memo, "Memo value not found at index " + std::to_string(key));
+    if (it == sparse_.end())
+      fail(errc::pickle_memo, "Memo value not found at index " + std::to_string(key));
     return it->second;
   }
   std::uint64_t decimal_arg(std::string_view s, const char* what) {
     std::uint64_t v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
     if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
-      if (!s.empty() && s[0] == '-') fail(errc::pickle_invalid, std::string("negative ") + what + " argument");
-      fail(errc::pickle_invalid, std::string("invalid ") + what + " argument: '" + std::string(s) + "'");
+      if (!s.empty() && s[0] == '-')
+        fail(errc::pickle_invalid, std::string("negative ") + what + " argument");
+      fail(errc::pickle_invalid,
+           std::string("invalid ") + what + " argument: '" + std::string(s) + "'");
     }
     return v;
   }
@@ -220,7 +285,8 @@ private:
     case pickle_encoding::latin1: {
       std::string s;
       s.reserve(raw.size());
-      for (unsigned char c : raw) s += utf8(c);
+      for (unsigned char c : raw)
+        s += utf8(c);
       return value(std::move(s));
     }
     default:
@@ -240,8 +306,9 @@ private:
     const auto bad = utf8_error(raw);
     if (bad != std::string_view::npos) {
       char b[160];
-      std::snprintf(b, sizeof b, "'utf-8' codec can't decode byte 0x%02x in position %zu: invalid "
-                                 "start byte or continuation",
+      std::snprintf(b, sizeof b,
+                    "'utf-8' codec can't decode byte 0x%02x in position %zu: invalid "
+                    "start byte or continuation",
                     static_cast<unsigned char>(raw[bad]), bad);
       fail(errc::pickle_encoding, b);
     }
@@ -262,25 +329,50 @@ private:
       if (++i >= s.size()) fail(errc::pickle_invalid, "Trailing \\ in string");
       c = s[i];
       switch (c) {
-      case '\n': break;
-      case '\\': out += '\\'; break;
-      case '\'': out += '\''; break;
-      case '"': out += '"'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 'v': out += '\v'; break;
-      case 'a': out += '\a'; break;
+      case '\n':
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\'':
+        out += '\'';
+        break;
+      case '"':
+        out += '"';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case 'a':
+        out += '\a';
+        break;
       case 'x': {
         auto hex = [](char h) {
-          return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+          return h >= '0' && h <= '9'   ? h - '0'
+                 : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                 : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                        : -1;
         };
         if (i + 2 >= s.size())
           fail(errc::pickle_invalid, "invalid \\x escape at position " + std::to_string(i - 1));
         const int h1 = hex(s[i + 1]), h2 = hex(s[i + 2]);
-        if (h1 < 0 || h2 < 0) fail(errc::pickle_invalid, "invalid \\x escape at position " + std::to_string(i - 1));
+        if (h1 < 0 || h2 < 0)
+          fail(errc::pickle_invalid, "invalid \\x escape at position " + std::to_string(i - 1));
         out += static_cast<char>(h1 * 16 + h2);
         i += 2;
         break;
@@ -307,13 +399,15 @@ private:
       if (c == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
         // an odd number of backslashes before makes it an escape
         std::size_t bs = 0;
-        for (std::size_t j = i; j-- > 0 && s[j] == '\\';) ++bs;
+        for (std::size_t j = i; j-- > 0 && s[j] == '\\';)
+          ++bs;
         if (bs % 2 == 0) {
           const std::size_t nd = s[i + 1] == 'u' ? 4 : 8;
           if (i + 2 + nd > s.size()) fail(errc::pickle_encoding, "truncated \\uXXXX escape");
           std::uint32_t cp = 0;
           auto r = std::from_chars(s.data() + i + 2, s.data() + i + 2 + nd, cp, 16);
-          if (r.ptr != s.data() + i + 2 + nd) fail(errc::pickle_encoding, "truncated \\uXXXX escape");
+          if (r.ptr != s.data() + i + 2 + nd)
+            fail(errc::pickle_encoding, "truncated \\uXXXX escape");
           if (cp > 0x10ffff) fail(errc::pickle_encoding, "\\Uxxxxxxxx out of range");
           out += utf8(cp);
           i += 1 + nd;
@@ -326,7 +420,8 @@ private:
   }
   double parse_float(std::string_view s) {
     std::string t(s);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\r')) t.pop_back();
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\r'))
+      t.pop_back();
     std::string_view v = t;
     bool neg = false;
     if (!v.empty() && (v[0] == '+' || v[0] == '-')) neg = v[0] == '-', v.remove_prefix(1);
@@ -341,7 +436,8 @@ private:
   }
 
   void global(std::string module, std::string name) {
-    auto [m, nme] = detail::map_name(std::move(module), std::move(name), cx_.proto, opt_.fix_imports);
+    auto [m, nme] =
+        detail::map_name(std::move(module), std::move(name), cx_.proto, opt_.fix_imports);
     if (scan_) {
       record(m, nme);
       push(value::global(m, nme));
@@ -349,8 +445,8 @@ private:
     }
     const safety s = classify(m, nme);
     if (s == safety::dangerous)
-      fail(errc::pickle_global, "global '" + m + "." + nme +
-                                    "' is forbidden: it can run code or touch the system");
+      fail(errc::pickle_global,
+           "global '" + m + "." + nme + "' is forbidden: it can run code or touch the system");
     if (s == safety::unknown && !opt_.allow_unknown_classes)
       fail(errc::pickle_global, "global '" + m + "." + nme +
                                     "' is not on the allowlist (allow unknown classes to keep it "
@@ -368,27 +464,32 @@ private:
   value do_call(const value& callable, value args, value kwargs, bool newobj) {
     if (scan_) {
       // Nothing is reconstructed while scanning: a placeholder stands in.
-      const std::string cls = callable.is_global() ? callable.module() + "." + callable.name() : "?";
+      const std::string cls =
+          callable.is_global() ? callable.module() + "." + callable.name() : "?";
       value o = value::object(cls, std::move(args));
       created_.push_back(o);
       return o;
     }
     if (!callable.is_global())
-      fail(errc::pickle_invalid, std::string("'") + callable.kind_name() + "' object is not callable");
+      fail(errc::pickle_invalid,
+           std::string("'") + callable.kind_name() + "' object is not callable");
     return detail::call(callable, std::move(args), std::move(kwargs), cx_, newobj);
   }
 
   void append_items(value& target, std::vector<value>& items) {
     if (target.is_list()) {
       auto& v = access::as<pyd::seq_node>(target).items;
-      v.insert(v.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+      v.insert(v.end(), std::make_move_iterator(items.begin()),
+               std::make_move_iterator(items.end()));
     } else if (target.is_object()) {
       auto& o = access::as<pyd::object_node>(target);
       if (o.list_items.is_none()) o.list_items = container(kind::list);
       auto& v = access::as<pyd::seq_node>(o.list_items).items;
-      v.insert(v.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+      v.insert(v.end(), std::make_move_iterator(items.begin()),
+               std::make_move_iterator(items.end()));
     } else {
-      fail(errc::pickle_stack, std::string("'") + target.kind_name() + "' object has no attribute 'append'");
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object has no attribute 'append'");
     }
   }
   void set_items(value& target, std::vector<value>& items) {
@@ -401,7 +502,8 @@ private:
       if (o.dict_items.is_none()) o.dict_items = container(kind::dict);
       d = &access::as<pyd::dict_node>(o.dict_items);
     } else {
-      fail(errc::pickle_stack, std::string("'") + target.kind_name() + "' object does not support item assignment");
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object does not support item assignment");
     }
     for (std::size_t i = 0; i < items.size(); i += 2) {
       try {
@@ -412,7 +514,9 @@ private:
     }
   }
   void add_items(value& target, std::vector<value>& items) {
-    if (!target.is_set()) fail(errc::pickle_stack, std::string("'") + target.kind_name() + "' object has no attribute 'add'");
+    if (!target.is_set())
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object has no attribute 'add'");
     auto& s = access::as<pyd::seq_node>(target);
     for (auto& x : items) {
       try {
@@ -466,8 +570,10 @@ value vm::run(std::size_t& consumed) {
       return result;
     }
     case POP:
-      if (stack_.size() > floor()) stack_.pop_back();
-      else (void)pop_mark();
+      if (stack_.size() > floor())
+        stack_.pop_back();
+      else
+        (void)pop_mark();
       break;
     case POP_MARK:
       (void)pop_mark();
@@ -480,13 +586,16 @@ value vm::run(std::size_t& consumed) {
       break;
     case INT: {
       const auto s = line();
-      if (s == "00") push(value(false));
-      else if (s == "01") push(value(true));
+      if (s == "00")
+        push(value(false));
+      else if (s == "01")
+        push(value(true));
       else {
         try {
           push(value::integer(s));
         } catch (const error&) {
-          fail(errc::pickle_invalid, "invalid literal for int() with base 10: '" + std::string(s) + "'");
+          fail(errc::pickle_invalid,
+               "invalid literal for int() with base 10: '" + std::string(s) + "'");
         }
       }
       break;
@@ -497,7 +606,8 @@ value vm::run(std::size_t& consumed) {
       try {
         push(value::integer(s));
       } catch (const error&) {
-        fail(errc::pickle_invalid, "invalid literal for int() with base 10: '" + std::string(s) + "'");
+        fail(errc::pickle_invalid,
+             "invalid literal for int() with base 10: '" + std::string(s) + "'");
       }
       break;
     }
@@ -513,7 +623,8 @@ value vm::run(std::size_t& consumed) {
     case LONG1:
     case LONG4: {
       std::uint64_t len = code == LONG1 ? le(1) : le(4);
-      if (code == LONG4 && (len & 0x80000000u)) fail(errc::pickle_invalid, "LONG pickle has negative byte count");
+      if (code == LONG4 && (len & 0x80000000u))
+        fail(errc::pickle_invalid, "LONG pickle has negative byte count");
       const auto b = payload(len);
       push(value::int_from_bytes({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}));
       break;
@@ -530,7 +641,8 @@ value vm::run(std::size_t& consumed) {
     case BINFLOAT: {
       const auto* b = take(8);
       std::uint64_t u = 0;
-      for (int i = 0; i < 8; ++i) u = (u << 8) | b[i];
+      for (int i = 0; i < 8; ++i)
+        u = (u << 8) | b[i];
       push(value(std::bit_cast<double>(u)));
       break;
     }
@@ -607,8 +719,9 @@ value vm::run(std::size_t& consumed) {
     case TUPLE3: {
       const std::size_t k = code - TUPLE1 + 1u;
       if (stack_.size() < floor() + k) fail(errc::pickle_stack, "unpickling stack underflow");
-      std::vector<value> items(std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(k)),
-                               std::make_move_iterator(stack_.end()));
+      std::vector<value> items(
+          std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(k)),
+          std::make_move_iterator(stack_.end()));
       stack_.resize(stack_.size() - k);
       value t = container(kind::tuple);
       access::as<pyd::seq_node>(t).items = std::move(items);
@@ -714,7 +827,9 @@ value vm::run(std::size_t& consumed) {
     }
     case REDUCE: {
       value args = pop();
-      if (!args.is_tuple()) fail(errc::pickle_stack, "REDUCE argument must be a tuple, not " + std::string(args.kind_name()));
+      if (!args.is_tuple())
+        fail(errc::pickle_stack,
+             "REDUCE argument must be a tuple, not " + std::string(args.kind_name()));
       value f = pop();
       push(do_call(f, std::move(args), value(), false));
       break;
@@ -743,7 +858,8 @@ value vm::run(std::size_t& consumed) {
     }
     case PROTO: {
       const auto v = le(1);
-      if (v > 5) fail(errc::pickle_unsupported, "unsupported pickle protocol: " + std::to_string(v));
+      if (v > 5)
+        fail(errc::pickle_unsupported, "unsupported pickle protocol: " + std::to_string(v));
       cx_.proto = static_cast<int>(v);
       break;
     }
@@ -766,14 +882,18 @@ value vm::run(std::size_t& consumed) {
            "pickle stream refers to out-of-band data but no *buffers* argument was given");
     case READONLY_BUFFER: {
       value& t = top();
-      if (t.is_bytearray()) t = value::bytes(t.as<std::string_view>());
-      else if (!t.is_bytes()) fail(errc::pickle_stack, "READONLY_BUFFER needs a buffer on the stack");
+      if (t.is_bytearray())
+        t = value::bytes(t.as<std::string_view>());
+      else if (!t.is_bytes())
+        fail(errc::pickle_stack, "READONLY_BUFFER needs a buffer on the stack");
       break;
     }
     default: {
       char b[64];
-      if (code >= 0x20 && code < 0x7f) std::snprintf(b, sizeof b, "invalid load key, '%c'.", code);
-      else std::snprintf(b, sizeof b, "invalid load key, '\\x%02x'.", code);
+      if (code >= 0x20 && code < 0x7f)
+        std::snprintf(b, sizeof b, "invalid load key, '%c'.", code);
+      else
+        std::snprintf(b, sizeof b, "invalid load key, '\\x%02x'.", code);
       fail(errc::pickle_bad_opcode, b);
     }
     }
@@ -803,7 +923,11 @@ value* child_at(kind k, pyd::node* n, std::size_t i) {
   }
   case kind::object: {
     auto* o = static_cast<pyd::object_node*>(n);
-    return i == 0 ? &o->args : i == 1 ? &o->state : i == 2 ? &o->list_items : i == 3 ? &o->dict_items : nullptr;
+    return i == 0   ? &o->args
+           : i == 1 ? &o->state
+           : i == 2 ? &o->list_items
+           : i == 3 ? &o->dict_items
+                    : nullptr;
   }
   case kind::datetime:
   case kind::time:
@@ -854,7 +978,8 @@ void vm::check_result(value& root) {
     const kind k = access::tag(v);
     if (!n || !has_children(k)) return 1;
     if (n->mark == 1)
-      fail(errc::pickle_invalid, "the pickle holds a value that contains itself (a reference cycle)");
+      fail(errc::pickle_invalid,
+           "the pickle holds a value that contains itself (a reference cycle)");
     if (n->mark >= 2) return n->mark - 2u;
     if (st.size() >= opt_.limits.max_depth)
       fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +

@@ -96,7 +96,8 @@ const std::pair<name_pair, name_pair> name_mapping[] = {
     {{"itertools", "imap"}, {"builtins", "map"}},
     {{"itertools", "izip"}, {"builtins", "zip"}},
     {{"itertools", "izip_longest"}, {"itertools", "zip_longest"}},
-    {{"multiprocessing", "AuthenticationError"}, {"multiprocessing.context", "AuthenticationError"}},
+    {{"multiprocessing", "AuthenticationError"},
+     {"multiprocessing.context", "AuthenticationError"}},
     {{"multiprocessing", "BufferTooShort"}, {"multiprocessing.context", "BufferTooShort"}},
     {{"multiprocessing", "ProcessError"}, {"multiprocessing.context", "ProcessError"}},
     {{"multiprocessing", "TimeoutError"}, {"multiprocessing.context", "TimeoutError"}},
@@ -212,18 +213,18 @@ bool is_frombuffer(std::string_view m, std::string_view n) {
   return n == "_frombuffer" && np_core(m, "numeric");
 }
 
-constexpr std::string_view builtin_types[] = {
-    "range", "int", "float", "complex", "str", "bytes", "bytearray", "list", "tuple",
-    "dict", "set", "frozenset", "bool", "object", "slice"};
-constexpr std::string_view builtin_callables[] = {"set",  "frozenset", "complex", "bytearray",
-                                                  "bytes", "list",     "tuple",   "dict",
-                                                  "int",  "float",     "bool",    "str"};
+constexpr std::string_view builtin_types[] = {"range", "int",       "float", "complex", "str",
+                                              "bytes", "bytearray", "list",  "tuple",   "dict",
+                                              "set",   "frozenset", "bool",  "object",  "slice"};
+constexpr std::string_view builtin_callables[] = {"set",   "frozenset", "complex", "bytearray",
+                                                  "bytes", "list",      "tuple",   "dict",
+                                                  "int",   "float",     "bool",    "str"};
 
 } // namespace
 
 bool is_builtin_type_ref(std::string_view m, std::string_view n) {
-  return m == "builtins" &&
-         std::find(std::begin(builtin_types), std::end(builtin_types), n) != std::end(builtin_types);
+  return m == "builtins" && std::find(std::begin(builtin_types), std::end(builtin_types), n) !=
+                                std::end(builtin_types);
 }
 
 bool is_reconstructable(std::string_view m, std::string_view n) {
@@ -246,9 +247,13 @@ namespace {
   cx.fail(errc::pickle_invalid, msg);
 }
 
-std::string qual(const value& g) { return g.module() + "." + g.name(); }
+std::string qual(const value& g) {
+  return g.module() + "." + g.name();
+}
 
-const std::vector<value>& tuple_items(const value& v) { return access::as<pyd::seq_node>(v).items; }
+const std::vector<value>& tuple_items(const value& v) {
+  return access::as<pyd::seq_node>(v).items;
+}
 
 value track(context& cx, value v) {
   cx.track(v);
@@ -347,12 +352,20 @@ value make_dtype(const value& arg, context& cx) {
 }
 
 std::optional<time_unit> unit_from(std::string_view u) {
-  static const std::pair<std::string_view, time_unit> units[] = {
-      {"generic", time_unit::generic}, {"Y", time_unit::Y},   {"M", time_unit::M},
-      {"W", time_unit::W},             {"D", time_unit::D},   {"h", time_unit::h},
-      {"m", time_unit::m},             {"s", time_unit::s},   {"ms", time_unit::ms},
-      {"us", time_unit::us},           {"ns", time_unit::ns}, {"ps", time_unit::ps},
-      {"fs", time_unit::fs},           {"as", time_unit::as}};
+  static const std::pair<std::string_view, time_unit> units[] = {{"generic", time_unit::generic},
+                                                                 {"Y", time_unit::Y},
+                                                                 {"M", time_unit::M},
+                                                                 {"W", time_unit::W},
+                                                                 {"D", time_unit::D},
+                                                                 {"h", time_unit::h},
+                                                                 {"m", time_unit::m},
+                                                                 {"s", time_unit::s},
+                                                                 {"ms", time_unit::ms},
+                                                                 {"us", time_unit::us},
+                                                                 {"ns", time_unit::ns},
+                                                                 {"ps", time_unit::ps},
+                                                                 {"fs", time_unit::fs},
+                                                                 {"as", time_unit::as}};
   for (const auto& [s, t] : units)
     if (s == u) return t;
   return std::nullopt;
@@ -406,8 +419,10 @@ void dtype_setstate(pyd::dtype_node& d, const value& state, context& cx) {
   if (e.size() != 1) bad(cx, "endian is not 1-char string in Numpy dtype unpickling");
   if (fields.is_none() != names.is_none())
     bad(cx, "inconsistent fields and names in Numpy dtype unpickling");
-  byte_order order = e[0] == '>' ? byte_order::big : e[0] == '<' ? byte_order::little
-                     : e[0] == '|' ? byte_order::none : native_order();
+  byte_order order = e[0] == '>'   ? byte_order::big
+                     : e[0] == '<' ? byte_order::little
+                     : e[0] == '|' ? byte_order::none
+                                   : native_order();
   try {
     npio::dtype result;
     if (!subarray.is_none()) {
@@ -419,7 +434,8 @@ void dtype_setstate(pyd::dtype_node& d, const value& state, context& cx) {
       if (sh.is_int()) {
         shape.push_back(int_arg(sh, cx, "subarray shape"));
       } else if (sh.is_tuple()) {
-        for (const auto& x : tuple_items(sh)) shape.push_back(int_arg(x, cx, "subarray shape"));
+        for (const auto& x : tuple_items(sh))
+          shape.push_back(int_arg(x, cx, "subarray shape"));
       } else {
         bad(cx, "incorrect subarray shape in __setstate__");
       }
@@ -448,7 +464,8 @@ void dtype_setstate(pyd::dtype_node& d, const value& state, context& cx) {
     } else {
       char k = d.ctor_kind;
       std::size_t size = d.ctor_size;
-      if ((k == 'S' || k == 'U' || k == 'V') && elsize >= 0) size = static_cast<std::size_t>(elsize);
+      if ((k == 'S' || k == 'U' || k == 'V') && elsize >= 0)
+        size = static_cast<std::size_t>(elsize);
       if (k == 'M' || k == 'm') {
         time_unit unit = time_unit::generic;
         std::int64_t num = 1;
@@ -456,17 +473,19 @@ void dtype_setstate(pyd::dtype_node& d, const value& state, context& cx) {
           if (!metadata.is_tuple() || tuple_items(metadata).size() != 2)
             bad(cx, "Invalid datetime dtype (metadata, c_metadata): " + metadata.repr());
           const value& c = tuple_items(metadata)[1];
-          if (!c.is_tuple() || tuple_items(c).size() < 2) bad(cx, "invalid datetime metadata " + c.repr());
+          if (!c.is_tuple() || tuple_items(c).size() < 2)
+            bad(cx, "invalid datetime metadata " + c.repr());
           const std::string us = text_arg(tuple_items(c)[0], cx, "datetime unit");
           auto u = unit_from(us);
           if (!u) bad(cx, "Invalid datetime unit in metadata string \"" + us + "\"");
           unit = *u;
           num = int_arg(tuple_items(c)[1], cx, "datetime unit multiple");
         }
-        result = npio::dtype::datetime(k, unit, num, order == byte_order::none ? native_order() : order);
+        result =
+            npio::dtype::datetime(k, unit, num, order == byte_order::none ? native_order() : order);
       } else {
-        result = npio::dtype::make(k, size, order == byte_order::none ? std::nullopt
-                                                                       : std::optional<byte_order>(order));
+        result = npio::dtype::make(
+            k, size, order == byte_order::none ? std::nullopt : std::optional<byte_order>(order));
       }
     }
     d.dt = std::move(result);
@@ -506,9 +525,11 @@ template <class T> void put(std::byte* p, T x, bool swap) {
 
 void store_nested(npio::array& a, const npio::dtype& base, const std::vector<std::int64_t>& shape,
                   std::size_t dim, std::byte*& p, const value& v, const context& cx) {
-  if (!v.is_list() && !v.is_tuple()) bad(cx, "subarray value must be a sequence, not " + std::string(v.kind_name()));
+  if (!v.is_list() && !v.is_tuple())
+    bad(cx, "subarray value must be a sequence, not " + std::string(v.kind_name()));
   const auto& it = v.items();
-  if (static_cast<std::int64_t>(it.size()) != shape[dim]) bad(cx, "subarray value has the wrong length");
+  if (static_cast<std::int64_t>(it.size()) != shape[dim])
+    bad(cx, "subarray value has the wrong length");
   for (const auto& x : it) {
     if (dim + 1 == shape.size()) {
       store_element(a, base, p, x, cx);
@@ -529,7 +550,8 @@ void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const va
     return;
   }
   if (dt.is_structured()) {
-    if (!v.is_tuple() && !v.is_list()) bad(cx, "structured element must be a tuple, not " + std::string(v.kind_name()));
+    if (!v.is_tuple() && !v.is_list())
+      bad(cx, "structured element must be a tuple, not " + std::string(v.kind_name()));
     const auto& it = v.items();
     std::size_t i = 0;
     for (const auto& f : dt.fields()) {
@@ -563,18 +585,26 @@ void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const va
   }
   case 'f': {
     const double x = v.as<double>();
-    if (n == 8) put(p, x, swap);
-    else if (n == 4) put(p, static_cast<float>(x), swap);
-    else if (n == 2) put(p, float16(static_cast<float>(x)).bits, swap);
-    else if (n == sizeof(long double)) put(p, static_cast<long double>(x), swap);
+    if (n == 8)
+      put(p, x, swap);
+    else if (n == 4)
+      put(p, static_cast<float>(x), swap);
+    else if (n == 2)
+      put(p, float16(static_cast<float>(x)).bits, swap);
+    else if (n == sizeof(long double))
+      put(p, static_cast<long double>(x), swap);
     return;
   }
   case 'c': {
     const auto c = v.as<std::complex<double>>();
     const std::size_t h = n / 2;
-    if (h == 8) put(p, c.real(), swap), put(p + 8, c.imag(), swap);
-    else if (h == 4) put(p, static_cast<float>(c.real()), swap), put(p + 4, static_cast<float>(c.imag()), swap);
-    else put(p, static_cast<long double>(c.real()), swap), put(p + h, static_cast<long double>(c.imag()), swap);
+    if (h == 8)
+      put(p, c.real(), swap), put(p + 8, c.imag(), swap);
+    else if (h == 4)
+      put(p, static_cast<float>(c.real()), swap), put(p + 4, static_cast<float>(c.imag()), swap);
+    else
+      put(p, static_cast<long double>(c.real()), swap),
+          put(p + h, static_cast<long double>(c.imag()), swap);
     return;
   }
   case 'S':
@@ -602,7 +632,8 @@ void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const va
   }
   case 'M':
   case 'm': {
-    const std::int64_t x = v.is_none() ? std::numeric_limits<std::int64_t>::min() : v.as<std::int64_t>();
+    const std::int64_t x =
+        v.is_none() ? std::numeric_limits<std::int64_t>::min() : v.as<std::int64_t>();
     put(p, x, swap);
     return;
   }
@@ -613,7 +644,8 @@ void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const va
 
 // array_setstate: (version, shape, dtype, is_fortran, rawdata) or without version.
 void array_setstate(pyd::array_node& an, const value& state, context& cx) {
-  if (!state.is_tuple()) bad(cx, "ndarray state must be a tuple, not " + std::string(state.kind_name()));
+  if (!state.is_tuple())
+    bad(cx, "ndarray state must be a tuple, not " + std::string(state.kind_name()));
   const auto& s = tuple_items(state);
   std::size_t o = 0;
   if (s.size() == 5) {
@@ -630,7 +662,8 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
   const value& raw = s[o + 3];
   if (!shape_v.is_tuple()) bad(cx, "ndarray shape must be a tuple");
   std::vector<std::int64_t> shape;
-  for (const auto& d : tuple_items(shape_v)) shape.push_back(int_arg(d, cx, "ndarray dimension"));
+  for (const auto& d : tuple_items(shape_v))
+    shape.push_back(int_arg(d, cx, "ndarray dimension"));
   if (shape.size() > max_ndim) bad(cx, "ndarray state has more than 64 dimensions");
   std::uint64_t nbytes = 0;
   const std::uint64_t count = checked_count(shape, dt.itemsize(), cx, nbytes);
@@ -649,7 +682,8 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
       an.a = std::move(a);
     }
   } else {
-    if (!raw.is_bytes() && !raw.is_str() && !raw.is_bytearray()) bad(cx, "pickle not returning string");
+    if (!raw.is_bytes() && !raw.is_str() && !raw.is_bytearray())
+      bad(cx, "pickle not returning string");
     std::string_view bytes;
     std::string conv;
     if (raw.is_str()) {
@@ -664,7 +698,8 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
     cx.charge(nbytes);
     npio::array a(dt, shape, fortran ? order::f : order::c);
     if (nbytes) std::memcpy(a.mutable_data(), bytes.data(), bytes.size());
-    an.a = std::move(a);
+    // NumPy's array_setstate hands back native byte order (the data swapped).
+    an.a = dt.is_native() ? std::move(a) : a.to_native();
   }
   an.pending = false;
 }
@@ -679,22 +714,28 @@ value pending_array() {
 // _frombuffer(buf, dtype, shape, order): protocol 5 arrays.
 value frombuffer(const std::vector<value>& args, context& cx) {
   if (args.size() != 4) {
-    if (args.size() == 5) cx.fail(errc::pickle_unsupported, "_frombuffer with axis_order (NumPy >= 2.3 'K' order) is not supported");
+    if (args.size() == 5)
+      cx.fail(errc::pickle_unsupported,
+              "_frombuffer with axis_order (NumPy >= 2.3 'K' order) is not supported");
     bad(cx, "_frombuffer takes 4 arguments");
   }
   const auto& buf = args[0];
-  if (!buf.is_bytes() && !buf.is_bytearray()) bad(cx, "_frombuffer needs a bytes-like buffer, not " + std::string(buf.kind_name()));
+  if (!buf.is_bytes() && !buf.is_bytearray())
+    bad(cx, "_frombuffer needs a bytes-like buffer, not " + std::string(buf.kind_name()));
   const auto& dt = dtype_of(args[1], cx, "_frombuffer dtype");
   if (dt.has_object()) bad(cx, "_frombuffer cannot build object arrays");
   if (!args[2].is_tuple()) bad(cx, "_frombuffer shape must be a tuple");
   std::vector<std::int64_t> shape;
-  for (const auto& d : tuple_items(args[2])) shape.push_back(int_arg(d, cx, "_frombuffer dimension"));
+  for (const auto& d : tuple_items(args[2]))
+    shape.push_back(int_arg(d, cx, "_frombuffer dimension"));
   const std::string ord = text_arg(args[3], cx, "_frombuffer order");
-  if (ord != "C" && ord != "F") cx.fail(errc::pickle_unsupported, "_frombuffer order '" + ord + "' is not supported");
+  if (ord != "C" && ord != "F")
+    cx.fail(errc::pickle_unsupported, "_frombuffer order '" + ord + "' is not supported");
   std::uint64_t nbytes = 0;
   checked_count(shape, dt.itemsize(), cx, nbytes);
   const auto data = buf.as<std::string_view>();
-  if (data.size() != nbytes) bad(cx, "buffer size must be a multiple of element size and match the shape");
+  if (data.size() != nbytes)
+    bad(cx, "buffer size must be a multiple of element size and match the shape");
   cx.charge(nbytes);
   npio::array a(dt, shape, ord == "F" ? order::f : order::c);
   if (nbytes) std::memcpy(a.mutable_data(), data.data(), data.size());
@@ -704,13 +745,15 @@ value frombuffer(const std::vector<value>& args, context& cx) {
 // ---- datetime -----------------------------------------------------------------------
 
 std::string state_bytes(const value& v, context& cx, const char* cls) {
-  const std::string failure = std::string("Failed to encode latin1 string when unpickling a ") + cls +
-                              " object. pickle.load(data, encoding='latin1') is assumed.";
+  const std::string failure = std::string("Failed to encode latin1 string when unpickling a ") +
+                              cls + " object. pickle.load(data, encoding='latin1') is assumed.";
   return latin1_bytes(v, cx, cls, failure.c_str());
 }
 
 value make_datetime(const std::string& cls, const std::vector<value>& a, context& cx) {
-  auto u = [](const std::string& s, std::size_t i) { return static_cast<int>(static_cast<unsigned char>(s[i])); };
+  auto u = [](const std::string& s, std::size_t i) {
+    return static_cast<int>(static_cast<unsigned char>(s[i]));
+  };
   auto tz = [&](std::size_t i) { return a.size() > i ? a[i] : value(); };
   try {
     if (cls == "timedelta") {
@@ -720,15 +763,22 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
       return value::timedelta(d, s, us);
     }
     if (cls == "timezone") {
-      return track(cx, value::object("datetime.timezone", value::tuple(std::vector<value>(a.begin(), a.end()))));
+      return track(cx, value::object("datetime.timezone",
+                                     value::tuple(std::vector<value>(a.begin(), a.end()))));
     }
     const bool state = !a.empty() && (a[0].is_bytes() || a[0].is_str());
     if (cls == "datetime") {
       if (state) {
         const std::string s = state_bytes(a[0], cx, "datetime");
         if (s.size() != 10) bad(cx, "datetime state must be 10 bytes");
-        py::datetime_t d{u(s, 0) * 256 + u(s, 1), u(s, 2) & 0x7f, u(s, 3), u(s, 4), u(s, 5), u(s, 6),
-                         (u(s, 7) << 16) | (u(s, 8) << 8) | u(s, 9), (u(s, 2) & 0x80) != 0};
+        py::datetime_t d{u(s, 0) * 256 + u(s, 1),
+                         u(s, 2) & 0x7f,
+                         u(s, 3),
+                         u(s, 4),
+                         u(s, 5),
+                         u(s, 6),
+                         (u(s, 7) << 16) | (u(s, 8) << 8) | u(s, 9),
+                         (u(s, 2) & 0x80) != 0};
         return track(cx, value::datetime(d, tz(1)));
       }
       if (a.size() < 3) bad(cx, "datetime needs year, month and day");
@@ -749,18 +799,21 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
         return value::date(u(s, 0) * 256 + u(s, 1), u(s, 2), u(s, 3));
       }
       if (a.size() != 3) bad(cx, "date needs year, month and day");
-      return value::date(static_cast<int>(int_arg(a[0], cx, "year")), static_cast<int>(int_arg(a[1], cx, "month")),
+      return value::date(static_cast<int>(int_arg(a[0], cx, "year")),
+                         static_cast<int>(int_arg(a[1], cx, "month")),
                          static_cast<int>(int_arg(a[2], cx, "day")));
     }
     if (cls == "time") {
       if (state) {
         const std::string s = state_bytes(a[0], cx, "time");
         if (s.size() != 6) bad(cx, "time state must be 6 bytes");
-        return track(cx, value::time(u(s, 0) & 0x7f, u(s, 1), u(s, 2), (u(s, 3) << 16) | (u(s, 4) << 8) | u(s, 5),
+        return track(cx, value::time(u(s, 0) & 0x7f, u(s, 1), u(s, 2),
+                                     (u(s, 3) << 16) | (u(s, 4) << 8) | u(s, 5),
                                      (u(s, 0) & 0x80) != 0, tz(1)));
       }
       int f[4] = {0, 0, 0, 0};
-      for (std::size_t i = 0; i < 4 && i < a.size(); ++i) f[i] = static_cast<int>(int_arg(a[i], cx, "time field"));
+      for (std::size_t i = 0; i < 4 && i < a.size(); ++i)
+        f[i] = static_cast<int>(int_arg(a[i], cx, "time field"));
       return track(cx, value::time(f[0], f[1], f[2], f[3], false, tz(4)));
     }
   } catch (const error& e) {
@@ -776,13 +829,15 @@ value from_iterable(kind k, const std::vector<value>& a, context& cx, const char
                                            : static_cast<pyd::node*>(new pyd::seq_node));
   cx.track(out);
   if (a.empty()) return out;
-  if (a.size() > 1) bad(cx, std::string(what) + " expected at most 1 argument, got " + std::to_string(a.size()));
+  if (a.size() > 1)
+    bad(cx, std::string(what) + " expected at most 1 argument, got " + std::to_string(a.size()));
   const value& src = a[0];
   try {
     if (k == kind::dict) {
       auto& d = access::as<pyd::dict_node>(out);
       if (src.is_dict()) {
-        for (const auto& [kk, vv] : src.dict_items()) pyd::dict_set(d, kk, vv);
+        for (const auto& [kk, vv] : src.dict_items())
+          pyd::dict_set(d, kk, vv);
       } else if (src.is_list() || src.is_tuple()) {
         for (const auto& pr : src.items()) {
           if ((!pr.is_list() && !pr.is_tuple()) || pr.size() != 2)
@@ -795,8 +850,11 @@ value from_iterable(kind k, const std::vector<value>& a, context& cx, const char
       return out;
     }
     std::vector<value> items;
-    if (src.is_sequence()) items = src.items();
-    else if (src.is_dict()) for (const auto& kv : src.dict_items()) items.push_back(kv.first);
+    if (src.is_sequence())
+      items = src.items();
+    else if (src.is_dict())
+      for (const auto& kv : src.dict_items())
+        items.push_back(kv.first);
     else if (src.is_str() || src.is_bytes() || src.is_bytearray()) {
       bad(cx, std::string(what) + " of a string is not reconstructed");
     } else {
@@ -804,7 +862,8 @@ value from_iterable(kind k, const std::vector<value>& a, context& cx, const char
     }
     if (k == kind::set || k == kind::frozenset) {
       auto& s = access::as<pyd::seq_node>(out);
-      for (auto& x : items) pyd::set_add(s, std::move(x));
+      for (auto& x : items)
+        pyd::set_add(s, std::move(x));
     } else {
       access::as<pyd::seq_node>(out).items = std::move(items);
     }
@@ -830,12 +889,14 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
     if (a.size() > 2) bad(cx, "complex() takes at most 2 arguments");
     try {
       if (!a.empty()) {
-        if (!a[0].is_number()) bad(cx, "complex() argument must be a number, not " + std::string(a[0].kind_name()));
+        if (!a[0].is_number())
+          bad(cx, "complex() argument must be a number, not " + std::string(a[0].kind_name()));
         const auto c = a[0].as<std::complex<double>>();
         re = c.real(), im = c.imag();
       }
       if (a.size() > 1) {
-        if (!a[1].is_number()) bad(cx, "complex() argument must be a number, not " + std::string(a[1].kind_name()));
+        if (!a[1].is_number())
+          bad(cx, "complex() argument must be a number, not " + std::string(a[1].kind_name()));
         const auto c = a[1].as<std::complex<double>>();
         re -= c.imag(), im += c.real();
       }
@@ -851,10 +912,13 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
       data = a[0].as<std::string>();
     } else if (a.size() == 2 && a[0].is_str()) {
       const std::string enc = text_arg(a[1], cx, "encoding");
-      if (enc != "latin-1" && enc != "latin1" && enc != "iso-8859-1" && enc != "utf-8" && enc != "utf8")
+      if (enc != "latin-1" && enc != "latin1" && enc != "iso-8859-1" && enc != "utf-8" &&
+          enc != "utf8")
         cx.fail(errc::pickle_unsupported, n + "() with encoding '" + enc + "' is not supported");
-      if (enc.rfind("utf", 0) == 0) data = a[0].as<std::string>();
-      else data = latin1_bytes(a[0], cx, n.c_str(), "'latin-1' codec can't encode a character");
+      if (enc.rfind("utf", 0) == 0)
+        data = a[0].as<std::string>();
+      else
+        data = latin1_bytes(a[0], cx, n.c_str(), "'latin-1' codec can't encode a character");
     } else if (a.size() == 1 && a[0].is_list()) {
       for (const auto& x : a[0].items()) {
         const auto b = int_arg(x, cx, "byte");
@@ -875,7 +939,8 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
       return value("");
     }
     const value& x = a[0];
-    if (n == "int" && (x.is_int() || x.is_bool())) return x.is_bool() ? value(x.as<std::int64_t>()) : x;
+    if (n == "int" && (x.is_int() || x.is_bool()))
+      return x.is_bool() ? value(x.as<std::int64_t>()) : x;
     if (n == "int" && x.is_str()) {
       try {
         return value::integer(x.as<std::string_view>());
@@ -893,9 +958,10 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
 
 value inert(const value& callable, value args, context& cx) {
   if (!cx.opt.allow_unknown_classes)
-    cx.fail(errc::pickle_global, "global '" + qual(callable) +
-                                     "' is not on the allowlist (allow unknown classes to keep it as "
-                                     "an inert object)");
+    cx.fail(errc::pickle_global,
+            "global '" + qual(callable) +
+                "' is not on the allowlist (allow unknown classes to keep it as "
+                "an inert object)");
   return track(cx, value::object(qual(callable), std::move(args)));
 }
 
@@ -951,31 +1017,36 @@ value call(const value& callable, value args, value kwargs, context& cx, bool ne
         for (unsigned char c : out)
           if (c >= 0x80) bad(cx, "'ascii' codec can't encode a character");
     } else {
-      cx.fail(errc::pickle_unsupported, "_codecs.encode with encoding '" + enc + "' is not supported");
+      cx.fail(errc::pickle_unsupported,
+              "_codecs.encode with encoding '" + enc + "' is not supported");
     }
     cx.charge(out.size());
     return value::bytes(out);
   }
   if (m == "builtins") {
-    if (std::find(std::begin(builtin_callables), std::end(builtin_callables), n) != std::end(builtin_callables))
+    if (std::find(std::begin(builtin_callables), std::end(builtin_callables), n) !=
+        std::end(builtin_callables))
       return call_builtin(n, a, cx);
     bad(cx, "builtins." + n + " is not reconstructed when called");
   }
   if (m == "copyreg" && n == "_reconstructor") {
     // _reconstructor(cls, base, state): base.__new__(cls, state) for built-ins.
-    if (a.size() != 3 || !a[0].is_global() || !a[1].is_global()) bad(cx, "copyreg._reconstructor takes (cls, base, state)");
+    if (a.size() != 3 || !a[0].is_global() || !a[1].is_global())
+      bad(cx, "copyreg._reconstructor takes (cls, base, state)");
     const value& cls = a[0];
     const value& base = a[1];
     const bool base_object = base.module() == "builtins" && base.name() == "object";
     std::vector<value> bargs;
     if (!a[2].is_none()) bargs.push_back(a[2]);
-    if (cls.module() == "builtins" && base.module() == "builtins" && (base_object || base.name() == cls.name()))
+    if (cls.module() == "builtins" && base.module() == "builtins" &&
+        (base_object || base.name() == cls.name()))
       return call_builtin(cls.name(), bargs, cx);
     if (cls.module() == "collections" && cls.name() == "OrderedDict")
       return from_iterable(kind::dict, bargs, cx, "OrderedDict");
     return inert(cls, args, cx);
   }
-  if (m == "collections" && n == "OrderedDict") return from_iterable(kind::dict, a, cx, "OrderedDict");
+  if (m == "collections" && n == "OrderedDict")
+    return from_iterable(kind::dict, a, cx, "OrderedDict");
   if (m == "datetime") return make_datetime(n, a, cx);
   if (m == "decimal" && n == "Decimal") {
     if (a.size() != 1 || !a[0].is_str()) bad(cx, "decimal.Decimal needs its text");

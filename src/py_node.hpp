@@ -3,10 +3,9 @@
 // Python's reference semantics, and then checks the result for cycles).
 #pragma once
 
-#include <npio/py/value.hpp>
-
 #include <atomic>
 #include <cstdint>
+#include <npio/py/value.hpp>
 #include <string>
 #include <vector>
 
@@ -17,21 +16,21 @@ namespace detail {
 
 struct node {
   std::atomic<std::uint32_t> refs{1};
-  std::uint32_t mark = 0;  // scratch for graph walks (pickle result checks)
+  std::uint32_t mark = 0; // scratch for graph walks (pickle result checks)
 };
 
-struct str_node : node {  // str, bytes, bytearray, decimal
+struct str_node : node { // str, bytes, bytearray, decimal
   std::string s;
 };
-struct bigint_node : node {  // minimal little-endian two's complement
+struct bigint_node : node { // minimal little-endian two's complement
   std::vector<std::uint8_t> le;
 };
 struct complex_node : node {
   double re = 0, im = 0;
 };
-struct seq_node : node {  // list, tuple, set, frozenset
+struct seq_node : node { // list, tuple, set, frozenset
   std::vector<value> items;
-  std::vector<std::uint32_t> index;  // hash index for sets (open addressing), lazily built
+  std::vector<std::uint32_t> index; // hash index for sets (open addressing), lazily built
 };
 struct dict_node : node {
   dict_entries items;
@@ -39,7 +38,7 @@ struct dict_node : node {
 };
 struct array_node : node {
   npio::array a;
-  bool pending = false;  // made by _reconstruct, waiting for BUILD
+  bool pending = false; // made by _reconstruct, waiting for BUILD
 };
 struct scalar_node : node {
   npio::dtype dt;
@@ -47,11 +46,11 @@ struct scalar_node : node {
 };
 struct dtype_node : node {
   npio::dtype dt;
-  char ctor_kind = 0;           // from numpy.dtype('f8', ...) until BUILD
+  char ctor_kind = 0; // from numpy.dtype('f8', ...) until BUILD
   std::size_t ctor_size = 0;
   bool pending = false;
 };
-struct datetime_node : node {  // datetime, date, time
+struct datetime_node : node { // datetime, date, time
   datetime_t dt;
   value tzinfo;
 };
@@ -65,8 +64,8 @@ struct object_node : node {
   std::string cls;
   value args;
   value state;
-  value list_items;  // None, or a list of APPENDed items
-  value dict_items;  // None, or a dict of SETITEMS
+  value list_items; // None, or a list of APPENDed items
+  value dict_items; // None, or a dict of SETITEMS
 };
 
 // Raw access for the pickle layer.

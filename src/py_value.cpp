@@ -19,9 +19,13 @@ using detail::node;
 
 namespace {
 
-[[noreturn]] void fail(errc c, std::string msg) { throw error(c, std::move(msg)); }
+[[noreturn]] void fail(errc c, std::string msg) {
+  throw error(c, std::move(msg));
+}
 
-template <class N> N& nd(const value& v) { return access::as<N>(v); }
+template <class N> N& nd(const value& v) {
+  return access::as<N>(v);
+}
 
 // ---- big ints -------------------------------------------------------------------
 
@@ -37,12 +41,14 @@ void normalize_le(std::vector<std::uint8_t>& b) {
   if (b.size() == 1 && b[0] == 0) b.clear();
 }
 
-bool le_negative(const std::vector<std::uint8_t>& b) { return !b.empty() && (b.back() & 0x80); }
+bool le_negative(const std::vector<std::uint8_t>& b) {
+  return !b.empty() && (b.back() & 0x80);
+}
 
 // Magnitude limbs (base 2^32, little-endian) of two's complement bytes.
 std::vector<std::uint32_t> le_magnitude(std::vector<std::uint8_t> b, bool& neg) {
   neg = le_negative(b);
-  if (neg) {  // negate: invert and add one
+  if (neg) { // negate: invert and add one
     unsigned carry = 1;
     for (auto& x : b) {
       const unsigned t = static_cast<std::uint8_t>(~x) + carry;
@@ -51,8 +57,10 @@ std::vector<std::uint32_t> le_magnitude(std::vector<std::uint8_t> b, bool& neg) 
     }
   }
   std::vector<std::uint32_t> m((b.size() + 3) / 4, 0);
-  for (std::size_t i = 0; i < b.size(); ++i) m[i / 4] |= std::uint32_t(b[i]) << (8 * (i % 4));
-  while (!m.empty() && m.back() == 0) m.pop_back();
+  for (std::size_t i = 0; i < b.size(); ++i)
+    m[i / 4] |= std::uint32_t(b[i]) << (8 * (i % 4));
+  while (!m.empty() && m.back() == 0)
+    m.pop_back();
   return m;
 }
 
@@ -60,8 +68,9 @@ std::vector<std::uint8_t> magnitude_le(const std::vector<std::uint32_t>& m, bool
   std::vector<std::uint8_t> b;
   b.reserve(m.size() * 4 + 1);
   for (auto limb : m)
-    for (int k = 0; k < 4; ++k) b.push_back(static_cast<std::uint8_t>(limb >> (8 * k)));
-  b.push_back(0);  // room for the sign
+    for (int k = 0; k < 4; ++k)
+      b.push_back(static_cast<std::uint8_t>(limb >> (8 * k)));
+  b.push_back(0); // room for the sign
   if (neg) {
     unsigned carry = 1;
     for (auto& x : b) {
@@ -86,7 +95,8 @@ std::string le_to_decimal(const std::vector<std::uint8_t>& b) {
       m[i] = static_cast<std::uint32_t>(cur / 1000000000u);
       rem = cur % 1000000000u;
     }
-    while (!m.empty() && m.back() == 0) m.pop_back();
+    while (!m.empty() && m.back() == 0)
+      m.pop_back();
     for (int k = 0; k < 9; ++k) {
       out.push_back(static_cast<char>('0' + rem % 10));
       rem /= 10;
@@ -102,8 +112,10 @@ value make_big(std::vector<std::uint8_t> le) {
   normalize_le(le);
   if (le.size() <= 8) {
     std::uint64_t u = 0;
-    for (std::size_t i = 0; i < le.size(); ++i) u |= std::uint64_t(le[i]) << (8 * i);
-    if (!le.empty() && (le.back() & 0x80) && le.size() < 8) u |= ~std::uint64_t(0) << (8 * le.size());
+    for (std::size_t i = 0; i < le.size(); ++i)
+      u |= std::uint64_t(le[i]) << (8 * i);
+    if (!le.empty() && (le.back() & 0x80) && le.size() < 8)
+      u |= ~std::uint64_t(0) << (8 * le.size());
     return value(static_cast<std::int64_t>(u));
   }
   auto* n = new detail::bigint_node;
@@ -114,7 +126,8 @@ value make_big(std::vector<std::uint8_t> le) {
 std::vector<std::uint8_t> int64_le(std::int64_t i) {
   std::vector<std::uint8_t> b(8);
   const auto u = static_cast<std::uint64_t>(i);
-  for (int k = 0; k < 8; ++k) b[k] = static_cast<std::uint8_t>(u >> (8 * k));
+  for (int k = 0; k < 8; ++k)
+    b[k] = static_cast<std::uint8_t>(u >> (8 * k));
   normalize_le(b);
   return b;
 }
@@ -122,9 +135,9 @@ std::vector<std::uint8_t> int64_le(std::int64_t i) {
 // Exact integer bytes of an integral double.
 std::vector<std::uint8_t> double_le(double f) {
   int e = 0;
-  const double m = std::frexp(std::fabs(f), &e);  // f = m * 2^e, 0.5 <= m < 1
+  const double m = std::frexp(std::fabs(f), &e); // f = m * 2^e, 0.5 <= m < 1
   auto mant = static_cast<std::uint64_t>(std::ldexp(m, 53));
-  const int shift = e - 53;  // >= 0 for |f| >= 2^53
+  const int shift = e - 53; // >= 0 for |f| >= 2^53
   std::vector<std::uint32_t> limbs{static_cast<std::uint32_t>(mant),
                                    static_cast<std::uint32_t>(mant >> 32)};
   if (shift > 0) {
@@ -137,11 +150,14 @@ std::vector<std::uint8_t> double_le(double f) {
     }
     limbs = std::move(r);
   }
-  while (!limbs.empty() && limbs.back() == 0) limbs.pop_back();
+  while (!limbs.empty() && limbs.back() == 0)
+    limbs.pop_back();
   return magnitude_le(limbs, f < 0);
 }
 
-bool fits_int64(double f) { return f >= -9223372036854775808.0 && f < 9223372036854775808.0; }
+bool fits_int64(double f) {
+  return f >= -9223372036854775808.0 && f < 9223372036854775808.0;
+}
 
 std::size_t mix(std::uint64_t x) {
   x ^= x >> 33;
@@ -161,12 +177,14 @@ struct num {
   enum { none, small, big, real, cplx } k = none;
   std::int64_t i = 0;
   double re = 0, im = 0;
-  const std::vector<std::uint8_t>* b = nullptr;  // null: the bytes are in own
+  const std::vector<std::uint8_t>* b = nullptr; // null: the bytes are in own
   std::vector<std::uint8_t> own;
   const std::vector<std::uint8_t>& bytes() const { return b ? *b : own; }
 };
 
-bool numeric_scalar_kind(char k) { return k == 'b' || k == 'i' || k == 'u' || k == 'f' || k == 'c'; }
+bool numeric_scalar_kind(char k) {
+  return k == 'b' || k == 'i' || k == 'u' || k == 'f' || k == 'c';
+}
 
 num to_num(const value& v) {
   num n;
@@ -178,7 +196,7 @@ num to_num(const value& v) {
   case kind::integer:
     if (access::big(v)) {
       n.k = num::big;
-      n.b = &nd<detail::bigint_node>(v).le;
+      n.own = nd<detail::bigint_node>(v).le; // a copy: v may be a temporary
     } else {
       n.k = num::small;
       n.i = *v.get_if<std::int64_t>();
@@ -228,7 +246,7 @@ bool num_equal(num& a, num& b) {
   if (a.k == num::big || b.k == num::big) {
     if (a.k == num::small) a.own = int64_le(a.i), a.b = nullptr, a.k = num::big;
     if (b.k == num::small) b.own = int64_le(b.i), b.b = nullptr, b.k = num::big;
-    if (a.k != num::big || b.k != num::big) return false;  // a non-integral float
+    if (a.k != num::big || b.k != num::big) return false; // a non-integral float
     return a.bytes() == b.bytes();
   }
   auto re = [](const num& x) { return x.k == num::small ? static_cast<double>(x.i) : x.re; };
@@ -246,9 +264,9 @@ std::size_t num_hash(num& n) {
   case num::small:
     return mix(static_cast<std::uint64_t>(n.i));
   case num::big:
-    return hash_bytes(std::string_view(reinterpret_cast<const char*>(n.bytes().data()),
-                                       n.bytes().size()),
-                      0x1111);
+    return hash_bytes(
+        std::string_view(reinterpret_cast<const char*>(n.bytes().data()), n.bytes().size()),
+        0x1111);
   case num::real:
     return mix(std::bit_cast<std::uint64_t>(n.re));
   case num::cplx:
@@ -271,17 +289,20 @@ bool is_numberlike(const value& v) {
 
 constexpr std::size_t index_threshold = 8;
 
-template <class Key> void index_insert(std::vector<std::uint32_t>& idx, std::size_t h, std::uint32_t pos) {
+template <class Key>
+void index_insert(std::vector<std::uint32_t>& idx, std::size_t h, std::uint32_t pos) {
   const std::size_t mask = idx.size() - 1;
   std::size_t i = h & mask;
-  while (idx[i] != 0) i = (i + 1) & mask;
+  while (idx[i] != 0)
+    i = (i + 1) & mask;
   idx[i] = pos + 1;
 }
 
 template <class Items, class KeyOf>
 void index_build(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_of) {
   std::size_t cap = 16;
-  while (cap < items.size() * 2 + 2) cap *= 2;
+  while (cap < items.size() * 2 + 2)
+    cap *= 2;
   idx.assign(cap, 0);
   for (std::size_t p = 0; p < items.size(); ++p)
     index_insert<void>(idx, key_of(items[p]).hash(), static_cast<std::uint32_t>(p));
@@ -305,8 +326,12 @@ std::ptrdiff_t index_find(std::vector<std::uint32_t>& idx, const Items& items, K
   return -1;
 }
 
-const value& dict_key(const std::pair<value, value>& e) { return e.first; }
-const value& set_key(const value& e) { return e; }
+const value& dict_key(const std::pair<value, value>& e) {
+  return e.first;
+}
+const value& set_key(const value& e) {
+  return e;
+}
 
 // ---- float and string formatting --------------------------------------------------
 
@@ -323,7 +348,8 @@ template <class F> std::string float_repr_impl(F f, bool force_point) {
   std::string digits = sci.substr(0, epos);
   digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
   const int exp = std::stoi(sci.substr(epos + 1));
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  while (digits.size() > 1 && digits.back() == '0')
+    digits.pop_back();
   std::string out = sign;
   if (exp < -4 || exp >= 16) {
     out += digits[0];
@@ -450,7 +476,8 @@ std::string complex_repr(double re, double im) {
 }
 
 void check_date(int y, int m, int d) {
-  if (y < 1 || y > 9999) fail(errc::invalid_argument, "year " + std::to_string(y) + " is out of range");
+  if (y < 1 || y > 9999)
+    fail(errc::invalid_argument, "year " + std::to_string(y) + " is out of range");
   if (m < 1 || m > 12) fail(errc::invalid_argument, "month must be in 1..12");
   static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -476,7 +503,7 @@ void destroy_graph(kind k0, node* n0) noexcept {
       node* cn = access::ptr(c);
       if (!cn) return;
       const kind ck = access::tag(c);
-      access::forget(c);  // the value no longer owns cn
+      access::forget(c); // the value no longer owns cn
       if (cn->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) work.emplace_back(ck, cn);
     };
     switch (k) {
@@ -485,13 +512,15 @@ void destroy_graph(kind k0, node* n0) noexcept {
     case kind::set:
     case kind::frozenset: {
       auto* s = static_cast<detail::seq_node*>(n);
-      for (auto& c : s->items) take(c);
+      for (auto& c : s->items)
+        take(c);
       delete s;
       break;
     }
     case kind::dict: {
       auto* d = static_cast<detail::dict_node*>(n);
-      for (auto& [key, val] : d->items) take(key), take(val);
+      for (auto& [key, val] : d->items)
+        take(key), take(val);
       delete d;
       break;
     }
@@ -501,7 +530,8 @@ void destroy_graph(kind k0, node* n0) noexcept {
       if (buf && buf.use_count() == 1 && buf->objects() && buf->objects().use_count() == 1) {
         auto objs = buf->objects();
         buf->set_objects(nullptr);
-        for (auto& c : *objs) take(c);
+        for (auto& c : *objs)
+          take(c);
       }
       delete a;
       break;
@@ -614,15 +644,18 @@ void for_each_child(kind k, node* n, void (*f)(value&, void*), void* ctx) {
   case kind::tuple:
   case kind::set:
   case kind::frozenset:
-    for (auto& c : static_cast<seq_node*>(n)->items) f(c, ctx);
+    for (auto& c : static_cast<seq_node*>(n)->items)
+      f(c, ctx);
     break;
   case kind::dict:
-    for (auto& [key, val] : static_cast<dict_node*>(n)->items) f(key, ctx), f(val, ctx);
+    for (auto& [key, val] : static_cast<dict_node*>(n)->items)
+      f(key, ctx), f(val, ctx);
     break;
   case kind::ndarray: {
     const auto& buf = static_cast<array_node*>(n)->a.base();
     if (buf && buf->objects())
-      for (auto& c : *buf->objects()) f(c, ctx);
+      for (auto& c : *buf->objects())
+        f(c, ctx);
     break;
   }
   case kind::object: {
@@ -704,7 +737,8 @@ std::uint64_t as_uint64(const value& v) {
     const auto& le = nd<bigint_node>(v).le;
     if (le.size() == 9 && le[8] == 0) {
       std::uint64_t u = 0;
-      for (int k = 0; k < 8; ++k) u |= std::uint64_t(le[static_cast<std::size_t>(k)]) << (8 * k);
+      for (int k = 0; k < 8; ++k)
+        u |= std::uint64_t(le[static_cast<std::size_t>(k)]) << (8 * k);
       return u;
     }
     throw_out_of_range_int(v, "uint64");
@@ -749,35 +783,62 @@ timedelta_t as_timedelta(const value& v) {
 
 const char* kind_name(kind k) noexcept {
   switch (k) {
-  case kind::none: return "NoneType";
-  case kind::boolean: return "bool";
-  case kind::integer: return "int";
-  case kind::floating: return "float";
-  case kind::complex: return "complex";
-  case kind::str: return "str";
-  case kind::bytes: return "bytes";
-  case kind::bytearray: return "bytearray";
-  case kind::list: return "list";
-  case kind::tuple: return "tuple";
-  case kind::dict: return "dict";
-  case kind::set: return "set";
-  case kind::frozenset: return "frozenset";
-  case kind::ndarray: return "numpy.ndarray";
-  case kind::scalar: return "numpy scalar";
-  case kind::dtype: return "numpy.dtype";
-  case kind::datetime: return "datetime.datetime";
-  case kind::date: return "datetime.date";
-  case kind::time: return "datetime.time";
-  case kind::timedelta: return "datetime.timedelta";
-  case kind::decimal: return "decimal.Decimal";
-  case kind::global: return "global";
-  case kind::object: return "object";
+  case kind::none:
+    return "NoneType";
+  case kind::boolean:
+    return "bool";
+  case kind::integer:
+    return "int";
+  case kind::floating:
+    return "float";
+  case kind::complex:
+    return "complex";
+  case kind::str:
+    return "str";
+  case kind::bytes:
+    return "bytes";
+  case kind::bytearray:
+    return "bytearray";
+  case kind::list:
+    return "list";
+  case kind::tuple:
+    return "tuple";
+  case kind::dict:
+    return "dict";
+  case kind::set:
+    return "set";
+  case kind::frozenset:
+    return "frozenset";
+  case kind::ndarray:
+    return "numpy.ndarray";
+  case kind::scalar:
+    return "numpy scalar";
+  case kind::dtype:
+    return "numpy.dtype";
+  case kind::datetime:
+    return "datetime.datetime";
+  case kind::date:
+    return "datetime.date";
+  case kind::time:
+    return "datetime.time";
+  case kind::timedelta:
+    return "datetime.timedelta";
+  case kind::decimal:
+    return "decimal.Decimal";
+  case kind::global:
+    return "global";
+  case kind::object:
+    return "object";
   }
   return "?";
 }
 
-std::string float_repr(double f) { return float_repr_impl(f, true); }
-std::string float_repr(float f) { return float_repr_impl(f, true); }
+std::string float_repr(double f) {
+  return float_repr_impl(f, true);
+}
+std::string float_repr(float f) {
+  return float_repr_impl(f, true);
+}
 
 value::value(std::complex<double> c) : tag_(kind::complex), big_(false) {
   auto* n = new detail::complex_node;
@@ -799,15 +860,20 @@ value::value(npio::dtype d) : tag_(kind::dtype), big_(false) {
 }
 value::value(std::initializer_list<value> items) : value(list(std::vector<value>(items))) {}
 
-value value::list(std::vector<value> items) { return make_seq(kind::list, std::move(items)); }
-value value::tuple(std::vector<value> items) { return make_seq(kind::tuple, std::move(items)); }
+value value::list(std::vector<value> items) {
+  return make_seq(kind::list, std::move(items));
+}
+value value::tuple(std::vector<value> items) {
+  return make_seq(kind::tuple, std::move(items));
+}
 value value::tuple(std::initializer_list<value> items) {
   return make_seq(kind::tuple, std::vector<value>(items));
 }
 value value::dict(dict_entries entries) {
   auto* n = new detail::dict_node;
   value v = access::make(kind::dict, n);
-  for (auto& [k, x] : entries) detail::dict_set(*n, std::move(k), std::move(x));
+  for (auto& [k, x] : entries)
+    detail::dict_set(*n, std::move(k), std::move(x));
   return v;
 }
 value value::dict(std::initializer_list<std::pair<value, value>> entries) {
@@ -816,7 +882,8 @@ value value::dict(std::initializer_list<std::pair<value, value>> entries) {
 value value::set(std::vector<value> items) {
   auto* n = new detail::seq_node;
   value v = access::make(kind::set, n);
-  for (auto& x : items) detail::set_add(*n, std::move(x));
+  for (auto& x : items)
+    detail::set_add(*n, std::move(x));
   return v;
 }
 value value::frozenset(std::vector<value> items) {
@@ -824,19 +891,26 @@ value value::frozenset(std::vector<value> items) {
   access::set_kind(v, kind::frozenset);
   return v;
 }
-value value::bytes(std::string_view b) { return make_str(kind::bytes, std::string(b)); }
+value value::bytes(std::string_view b) {
+  return make_str(kind::bytes, std::string(b));
+}
 value value::bytes(std::span<const std::byte> b) {
   return make_str(kind::bytes, std::string(reinterpret_cast<const char*>(b.data()), b.size()));
 }
-value value::bytearray(std::string_view b) { return make_str(kind::bytearray, std::string(b)); }
+value value::bytearray(std::string_view b) {
+  return make_str(kind::bytearray, std::string(b));
+}
 
 value value::integer(std::string_view text) {
   std::string_view t = text;
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t'))
+    t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n'))
+    t.remove_suffix(1);
   bool neg = false;
   if (!t.empty() && (t[0] == '-' || t[0] == '+')) neg = t[0] == '-', t.remove_prefix(1);
-  if (t.empty()) fail(errc::invalid_argument, "invalid literal for int(): '" + std::string(text) + "'");
+  if (t.empty())
+    fail(errc::invalid_argument, "invalid literal for int(): '" + std::string(text) + "'");
   std::vector<std::uint32_t> mag;
   for (char c : t) {
     if (c == '_') continue;
@@ -850,7 +924,8 @@ value value::integer(std::string_view text) {
     }
     if (carry) mag.push_back(static_cast<std::uint32_t>(carry));
   }
-  while (!mag.empty() && mag.back() == 0) mag.pop_back();
+  while (!mag.empty() && mag.back() == 0)
+    mag.pop_back();
   return make_big(magnitude_le(mag, neg));
 }
 
@@ -860,7 +935,8 @@ value value::int_from_bytes(std::span<const std::uint8_t> le) {
 
 value value::from_uint64(std::uint64_t u) {
   std::vector<std::uint8_t> b(9, 0);
-  for (int k = 0; k < 8; ++k) b[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(u >> (8 * k));
+  for (int k = 0; k < 8; ++k)
+    b[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(u >> (8 * k));
   return make_big(std::move(b));
 }
 
@@ -897,9 +973,9 @@ value value::time(int hour, int minute, int second, int microsecond, bool fold, 
   return access::make(kind::time, n);
 }
 value value::timedelta(std::int64_t days, std::int64_t seconds, std::int64_t us) {
-  constexpr std::int64_t lim = 1000000000;  // |days| <= 999999999 in Python
-  if (days <= -lim * 10 || days >= lim * 10 || seconds <= -lim * 100000 || seconds >= lim * 100000 ||
-      us <= -lim * 100000000 || us >= lim * 100000000)
+  constexpr std::int64_t lim = 1000000000; // |days| <= 999999999 in Python
+  if (days <= -lim * 10 || days >= lim * 10 || seconds <= -lim * 100000 ||
+      seconds >= lim * 100000 || us <= -lim * 100000000 || us >= lim * 100000000)
     fail(errc::invalid_argument, "timedelta out of range");
   auto floordiv = [](std::int64_t a, std::int64_t b, std::int64_t& r) {
     std::int64_t q = a / b;
@@ -913,12 +989,15 @@ value value::timedelta(std::int64_t days, std::int64_t seconds, std::int64_t us)
   days += floordiv(seconds, 86400, r);
   seconds = r;
   if (days < -999999999 || days > 999999999)
-    fail(errc::invalid_argument, "days=" + std::to_string(days) + "; must have magnitude <= 999999999");
+    fail(errc::invalid_argument,
+         "days=" + std::to_string(days) + "; must have magnitude <= 999999999");
   auto* n = new detail::timedelta_node;
   n->td = timedelta_t{days, seconds, us};
   return access::make(kind::timedelta, n);
 }
-value value::decimal(std::string_view text) { return make_str(kind::decimal, std::string(text)); }
+value value::decimal(std::string_view text) {
+  return make_str(kind::decimal, std::string(text));
+}
 value value::global(std::string_view module, std::string_view name) {
   auto* n = new detail::global_node;
   n->module = std::string(module);
@@ -945,7 +1024,7 @@ value& value::operator=(const value& o) noexcept {
 }
 value& value::operator=(value&& o) noexcept {
   if (this != &o) {
-    value old;  // released after the move, so o may live inside *this
+    value old; // released after the move, so o may live inside *this
     old.tag_ = tag_, old.big_ = big_, old.u_ = u_;
     tag_ = o.tag_, big_ = o.big_, u_ = o.u_;
     o.tag_ = kind::none, o.big_ = false, o.u_.i = 0;
@@ -984,7 +1063,7 @@ void value::detach() {
     break;
   }
   default:
-    return;  // other kinds are not mutated through value
+    return; // other kinds are not mutated through value
   }
   value fresh = access::make(tag_, c, big_);
   *this = std::move(fresh);
@@ -992,8 +1071,8 @@ void value::detach() {
 
 void value::require(kind k, const char* what) const {
   if (tag_ != k)
-    fail(errc::type_mismatch, std::string(what) + " needs a " + py::kind_name(k) + ", not " +
-                                  py::kind_name(tag_));
+    fail(errc::type_mismatch,
+         std::string(what) + " needs a " + py::kind_name(k) + ", not " + py::kind_name(tag_));
 }
 
 std::complex<double> value::get_complex() const {
@@ -1035,7 +1114,8 @@ std::size_t value::size() const {
 
 const std::vector<value>& value::items() const {
   if (!is_sequence())
-    fail(errc::type_mismatch, std::string("items() needs a list, tuple or set, not ") + kind_name());
+    fail(errc::type_mismatch,
+         std::string("items() needs a list, tuple or set, not ") + kind_name());
   return nd<detail::seq_node>(*this).items;
 }
 std::vector<value>& value::items() {
@@ -1059,12 +1139,14 @@ dict_entries& value::dict_items() {
 
 const value& value::at(std::int64_t i) const {
   if (tag_ != kind::list && tag_ != kind::tuple)
-    fail(errc::type_mismatch, std::string("'") + kind_name() + "' object is not subscriptable by index");
+    fail(errc::type_mismatch,
+         std::string("'") + kind_name() + "' object is not subscriptable by index");
   const auto& v = nd<detail::seq_node>(*this).items;
   const auto n = static_cast<std::int64_t>(v.size());
   const std::int64_t j = i < 0 ? i + n : i;
   if (j < 0 || j >= n)
-    fail(errc::out_of_range, std::string(kind_name()) + " index " + std::to_string(i) + " out of range");
+    fail(errc::out_of_range,
+         std::string(kind_name()) + " index " + std::to_string(i) + " out of range");
   return v[static_cast<std::size_t>(j)];
 }
 value& value::at(std::int64_t i) {
@@ -1205,12 +1287,14 @@ std::size_t hash_rec(const value& v, int depth) {
     return hash_bytes(nd<detail::str_node>(v).s, 3);
   case kind::tuple: {
     std::size_t h = 0x345678;
-    for (const auto& c : v.items()) h = mix(h * 1000003 ^ hash_rec(c, depth + 1));
+    for (const auto& c : v.items())
+      h = mix(h * 1000003 ^ hash_rec(c, depth + 1));
     return h;
   }
   case kind::frozenset: {
     std::size_t h = 0x6789;
-    for (const auto& c : v.items()) h += mix(hash_rec(c, depth + 1));
+    for (const auto& c : v.items())
+      h += mix(hash_rec(c, depth + 1));
     return h;
   }
   case kind::scalar:
@@ -1221,7 +1305,8 @@ std::size_t hash_rec(const value& v, int depth) {
   case kind::date:
   case kind::time: {
     const auto& d = nd<detail::datetime_node>(v).dt;
-    return mix(static_cast<std::uint64_t>(d.year) * 372 + static_cast<std::uint64_t>(d.month * 31 + d.day)) ^
+    return mix(static_cast<std::uint64_t>(d.year) * 372 +
+               static_cast<std::uint64_t>(d.month * 31 + d.day)) ^
            mix(static_cast<std::uint64_t>(((d.hour * 60 + d.minute) * 60 + d.second)) * 1000000 +
                static_cast<std::uint64_t>(d.microsecond)) ^
            static_cast<std::size_t>(v.type());
@@ -1241,13 +1326,15 @@ std::size_t hash_rec(const value& v, int depth) {
 }
 } // namespace
 
-std::size_t value::hash() const { return hash_rec(*this, 0); }
+std::size_t value::hash() const {
+  return hash_rec(*this, 0);
+}
 
 // ---- equality (iterative over containers) ----------------------------------------------
 
 bool operator==(const value& a0, const value& b0) {
   std::vector<std::pair<const value*, const value*>> work;
-  std::deque<value> keep;  // temporaries (tolist of object arrays); stable addresses
+  std::deque<value> keep; // temporaries (tolist of object arrays); stable addresses
   work.emplace_back(&a0, &b0);
   while (!work.empty()) {
     auto [a, b] = work.back();
@@ -1276,7 +1363,8 @@ bool operator==(const value& a0, const value& b0) {
       const auto& x = a->items();
       const auto& y = b->items();
       if (x.size() != y.size()) return false;
-      for (std::size_t i = x.size(); i-- > 0;) work.emplace_back(&x[i], &y[i]);
+      for (std::size_t i = x.size(); i-- > 0;)
+        work.emplace_back(&x[i], &y[i]);
       break;
     }
     case kind::set:
@@ -1321,7 +1409,7 @@ bool operator==(const value& a0, const value& b0) {
       const auto& x = nd<detail::datetime_node>(*a);
       const auto& y = nd<detail::datetime_node>(*b);
       auto dx = x.dt, dy = y.dt;
-      dx.fold = dy.fold = false;  // Python ignores fold in ==
+      dx.fold = dy.fold = false; // Python ignores fold in ==
       if (!(dx == dy)) return false;
       work.emplace_back(&x.tzinfo, &y.tzinfo);
       break;
@@ -1473,7 +1561,7 @@ struct repr_frame {
   const value* v;
   std::size_t i = 0;
   const char* close = "";
-  std::unique_ptr<value> own;  // tolist() of an ndarray being printed
+  std::unique_ptr<value> own; // tolist() of an ndarray being printed
 };
 
 } // namespace
@@ -1614,8 +1702,8 @@ const value& none_value() {
 const std::byte* flat_ptr(const npio::array& a, std::int64_t i) {
   const auto n = a.size();
   if (i < 0 || i >= n)
-    fail(errc::out_of_range, "index " + std::to_string(i) + " is out of bounds for size " +
-                                 std::to_string(n));
+    fail(errc::out_of_range,
+         "index " + std::to_string(i) + " is out of bounds for size " + std::to_string(n));
   std::int64_t off = 0;
   for (std::size_t d = a.ndim(); d-- > 0;) {
     const std::int64_t ext = a.shape()[d];
@@ -1659,8 +1747,9 @@ std::string utf8_of(char32_t c) {
   return s;
 }
 
-value nested_subarray(const npio::array& a, const npio::dtype& base, const std::vector<std::int64_t>& shape,
-                      std::size_t dim, const std::byte*& p) {
+value nested_subarray(const npio::array& a, const npio::dtype& base,
+                      const std::vector<std::int64_t>& shape, std::size_t dim,
+                      const std::byte*& p) {
   std::vector<value> out;
   for (std::int64_t k = 0; k < shape[dim]; ++k) {
     if (dim + 1 == shape.size()) {
@@ -1705,20 +1794,30 @@ value element_value(const npio::array& a, const npio::dtype& dt, const std::byte
     return value(*p != std::byte{0});
   case 'i':
     switch (n) {
-    case 1: return value(load_swapped<std::int8_t>(p, false));
-    case 2: return value(load_swapped<std::int16_t>(p, swap));
-    case 4: return value(load_swapped<std::int32_t>(p, swap));
-    case 8: return value(load_swapped<std::int64_t>(p, swap));
-    default: break;
+    case 1:
+      return value(load_swapped<std::int8_t>(p, false));
+    case 2:
+      return value(load_swapped<std::int16_t>(p, swap));
+    case 4:
+      return value(load_swapped<std::int32_t>(p, swap));
+    case 8:
+      return value(load_swapped<std::int64_t>(p, swap));
+    default:
+      break;
     }
     break;
   case 'u':
     switch (n) {
-    case 1: return value(load_swapped<std::uint8_t>(p, false));
-    case 2: return value(load_swapped<std::uint16_t>(p, swap));
-    case 4: return value(load_swapped<std::uint32_t>(p, swap));
-    case 8: return value(load_swapped<std::uint64_t>(p, swap));
-    default: break;
+    case 1:
+      return value(load_swapped<std::uint8_t>(p, false));
+    case 2:
+      return value(load_swapped<std::uint16_t>(p, swap));
+    case 4:
+      return value(load_swapped<std::uint32_t>(p, swap));
+    case 8:
+      return value(load_swapped<std::uint64_t>(p, swap));
+    default:
+      break;
     }
     break;
   case 'f':
@@ -1728,8 +1827,10 @@ value element_value(const npio::array& a, const npio::dtype& dt, const std::byte
       h.bits = load_swapped<std::uint16_t>(p, swap);
       return value(static_cast<double>(static_cast<float>(h)));
     }
-    case 4: return value(static_cast<double>(load_swapped<float>(p, swap)));
-    case 8: return value(load_swapped<double>(p, swap));
+    case 4:
+      return value(static_cast<double>(load_swapped<float>(p, swap)));
+    case 8:
+      return value(load_swapped<double>(p, swap));
     default:
       if (n == sizeof(long double))
         return value(static_cast<double>(load_swapped<long double>(p, swap)));
@@ -1748,20 +1849,25 @@ value element_value(const npio::array& a, const npio::dtype& dt, const std::byte
   }
   case 'S': {
     std::string_view s(reinterpret_cast<const char*>(p), n);
-    while (!s.empty() && s.back() == '\0') s.remove_suffix(1);
+    while (!s.empty() && s.back() == '\0')
+      s.remove_suffix(1);
     return value::bytes(s);
   }
   case 'U': {
     std::size_t cnt = n / 4;
-    const bool little = dt.order() == byte_order::little ||
-                        (dt.order() != byte_order::big && std::endian::native == std::endian::little);
+    const bool little =
+        dt.order() == byte_order::little ||
+        (dt.order() != byte_order::big && std::endian::native == std::endian::little);
     std::vector<char32_t> cps(cnt);
     for (std::size_t k = 0; k < cnt; ++k) {
       const auto* q = reinterpret_cast<const unsigned char*>(p + 4 * k);
-      cps[k] = little ? char32_t(q[0]) | char32_t(q[1]) << 8 | char32_t(q[2]) << 16 | char32_t(q[3]) << 24
-                      : char32_t(q[3]) | char32_t(q[2]) << 8 | char32_t(q[1]) << 16 | char32_t(q[0]) << 24;
+      cps[k] =
+          little
+              ? char32_t(q[0]) | char32_t(q[1]) << 8 | char32_t(q[2]) << 16 | char32_t(q[3]) << 24
+              : char32_t(q[3]) | char32_t(q[2]) << 8 | char32_t(q[1]) << 16 | char32_t(q[0]) << 24;
     }
-    while (cnt > 0 && cps[cnt - 1] == 0) --cnt;
+    while (cnt > 0 && cps[cnt - 1] == 0)
+      --cnt;
     std::string s;
     for (std::size_t k = 0; k < cnt; ++k) {
       if (cps[k] > 0x10ffff) fail(errc::invalid_argument, "invalid code point in a U array");
@@ -1810,8 +1916,8 @@ const value& object_at(const npio::array& a, const std::byte* slot) {
   const auto* table = buf ? buf->objects().get() : nullptr;
   if (!table || table->empty()) {
     if (idx == 0) return none_value();
-    fail(errc::out_of_range, "object slot refers to entry " + std::to_string(idx) +
-                                 " of an empty object table");
+    fail(errc::out_of_range,
+         "object slot refers to entry " + std::to_string(idx) + " of an empty object table");
   }
   if (idx >= table->size())
     fail(errc::out_of_range, "object slot refers to entry " + std::to_string(idx) + " of " +
@@ -1842,11 +1948,13 @@ void set_object(npio::array& a, std::byte* slot, value v) {
 void set_object(npio::array& a, std::int64_t i, value v) {
   require_object(a);
   auto* p = const_cast<std::byte*>(flat_ptr(a, i));
-  (void)a.mutable_data();  // checks writeability
+  (void)a.mutable_data(); // checks writeability
   set_object(a, p, std::move(v));
 }
 
-value tolist(const npio::array& a) { return tolist_rec(a, 0, a.data()); }
+value tolist(const npio::array& a) {
+  return tolist_rec(a, 0, a.data());
+}
 
 value item(const npio::array& a) {
   if (a.size() != 1)

@@ -5,10 +5,9 @@
 /// scanner that lists the globals a pickle references.
 #pragma once
 
+#include <cstddef>
 #include <npio/io.hpp>
 #include <npio/py/value.hpp>
-
-#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,20 +52,20 @@ std::vector<std::byte> dumps(const py::value& v, int protocol = 4);
 
 /// How dangerous a referenced global is.
 enum class safety {
-  safe,       ///< npio reconstructs it (allowlisted)
-  unknown,    ///< not on the allowlist, not a known code-execution primitive
-  dangerous,  ///< runs code, touches files, processes or the network when called
+  safe,      ///< npio reconstructs it (allowlisted)
+  unknown,   ///< not on the allowlist, not a known code-execution primitive
+  dangerous, ///< runs code, touches files, processes or the network when called
 };
 /// "safe", "unknown", "dangerous".
 const char* safety_name(safety s) noexcept;
 
 /// One global a pickle references (GLOBAL, STACK_GLOBAL, INST).
 struct global_ref {
-  std::string module;  ///< after fix_imports mapping
+  std::string module; ///< after fix_imports mapping
   std::string name;
   safety classification = safety::unknown;
-  std::uint64_t offset = 0;  ///< byte offset of the first opcode referencing it
-  std::size_t count = 0;     ///< how many times it is referenced
+  std::uint64_t offset = 0; ///< byte offset of the first opcode referencing it
+  std::size_t count = 0;    ///< how many times it is referenced
 };
 
 /// How npio classifies `module.name` (already mapped by fix_imports).

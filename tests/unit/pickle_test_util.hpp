@@ -2,15 +2,13 @@
 // Python/NumPy oracle on temporary files.
 #pragma once
 
-#include <npio/pickle.hpp>
-#include <npio/py/value.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <iterator>
+#include <npio/pickle.hpp>
+#include <npio/py/value.hpp>
 #include <string>
 #include <vector>
 
@@ -64,18 +62,18 @@ inline int run_python(const std::string& script, const std::vector<std::string>&
                       std::string& output) {
   temp_dir d;
   const auto sp = d.path / "script.py";
-  {
-    std::ofstream(sp) << script;
-  }
+  { std::ofstream(sp) << script; }
   std::string cmd = std::string(NPIO_PYTHON) + " '" + sp.string() + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
+  for (const auto& a : args)
+    cmd += " '" + a + "'";
   cmd += " 2>&1";
   FILE* f = ::popen(cmd.c_str(), "r");
   if (!f) return -1;
   char buf[4096];
   output.clear();
   std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) output.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    output.append(buf, n);
   const int st = ::pclose(f);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -2,9 +2,8 @@
 // destruction, object arrays and tolist().
 #include "pickle_test_util.hpp"
 
-#include <npio/py/value.hpp>
-
 #include <gtest/gtest.h>
+#include <npio/py/value.hpp>
 
 using npio::errc;
 using npio::py::value;
@@ -68,7 +67,7 @@ TEST(PyValue, Containers) {
   EXPECT_TRUE(d.contains("foo"));
   EXPECT_FALSE(d.contains("nope"));
   expect_error([&] { (void)std::as_const(d).at("nope"); }, errc::out_of_range, "KeyError: 'nope'");
-  value e = d;  // copy-on-write: e changes, d does not
+  value e = d; // copy-on-write: e changes, d does not
   e["foo"] = 35;
   EXPECT_EQ(d["foo"].as<int>(), 34);
   EXPECT_EQ(e["foo"].as<int>(), 35);
@@ -77,19 +76,25 @@ TEST(PyValue, Containers) {
   l.push_back("a");
   EXPECT_EQ(l.size(), 2u);
   int n = 0;
-  for (const auto& x : l) n += x.is_int();
+  for (const auto& x : l)
+    n += x.is_int();
   EXPECT_EQ(n, 1);
   // dict keys: 1, 1.0 and True are the same key, as in Python
   value k = py::dict({{1, "a"}, {1.0, "b"}, {true, "c"}});
   EXPECT_EQ(k.size(), 1u);
   EXPECT_EQ(k.repr(), "{1: 'c'}");
-  expect_error([] { (void)py::dict({{value{1}, 2}}); }, errc::invalid_argument,
-               "unhashable type: 'list'");
+  expect_error(
+      [] {
+        (void)py::dict({{value{1}, 2}});
+      },
+      errc::invalid_argument, "unhashable type: 'list'");
   EXPECT_EQ(py::set({1, 2, 2, 3}).size(), 3u);
   // large dicts use the hash index
   value big = value::dict();
-  for (int i = 0; i < 1000; ++i) big.insert(i, i * 2);
-  for (int i = 0; i < 1000; i += 7) EXPECT_EQ(big.at(value(i)).as<int>(), i * 2);
+  for (int i = 0; i < 1000; ++i)
+    big.insert(i, i * 2);
+  for (int i = 0; i < 1000; i += 7)
+    EXPECT_EQ(big.at(value(i)).as<int>(), i * 2);
   big.insert(5, -1);
   EXPECT_EQ(big.size(), 1000u);
   EXPECT_EQ(big.at(value(5)).as<int>(), -1);
@@ -135,7 +140,8 @@ TEST(PyValue, Repr) {
   EXPECT_EQ(value::date(2020, 1, 2).repr(), "datetime.date(2020, 1, 2)");
   EXPECT_EQ(value::time(0, 0).repr(), "datetime.time(0, 0)");
   EXPECT_EQ(value::timedelta(0).repr(), "datetime.timedelta(0)");
-  EXPECT_EQ(value::timedelta(1, 2, 3).repr(), "datetime.timedelta(days=1, seconds=2, microseconds=3)");
+  EXPECT_EQ(value::timedelta(1, 2, 3).repr(),
+            "datetime.timedelta(days=1, seconds=2, microseconds=3)");
   EXPECT_EQ(value::timedelta(0, -1).repr(), "datetime.timedelta(days=-1, seconds=86399)");
   EXPECT_EQ(value::decimal("1.5").repr(), "Decimal('1.5')");
   EXPECT_EQ(value::global("builtins", "range").repr(), "<class 'range'>");
@@ -143,13 +149,14 @@ TEST(PyValue, Repr) {
 
 TEST(PyValue, DeepNestingDestroysAndPrintsIteratively) {
   value v;
-  for (int i = 0; i < 200000; ++i) v = value::list({std::move(v)});
+  for (int i = 0; i < 200000; ++i)
+    v = value::list({std::move(v)});
   const std::string r = v.repr();
   EXPECT_EQ(r.size(), 200000u * 2 + 4);
   value w = v;
   EXPECT_EQ(v, w);
   v = value();
-  w = value();  // destruction must not overflow the stack
+  w = value(); // destruction must not overflow the stack
 }
 
 TEST(PyValue, ObjectArrays) {

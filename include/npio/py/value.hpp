@@ -8,16 +8,15 @@
 /// value (a pickle controls that depth).
 #pragma once
 
-#include <npio/array.hpp>
-#include <npio/dtype.hpp>
-#include <npio/error.hpp>
-
 #include <atomic>
 #include <complex>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <npio/array.hpp>
+#include <npio/dtype.hpp>
+#include <npio/error.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,29 +30,29 @@ namespace py {
 
 /// The Python type of a value.
 enum class kind : std::uint8_t {
-  none,       ///< None
-  boolean,    ///< bool
-  integer,    ///< int (64-bit fast path, any size otherwise)
-  floating,   ///< float
-  complex,    ///< complex
-  str,        ///< str (UTF-8)
-  bytes,      ///< bytes
-  bytearray,  ///< bytearray
-  list,       ///< list
-  tuple,      ///< tuple
-  dict,       ///< dict or collections.OrderedDict (insertion-ordered, any hashable key)
-  set,        ///< set (insertion-ordered)
-  frozenset,  ///< frozenset
-  ndarray,    ///< numpy.ndarray (an npio::array)
-  scalar,     ///< a NumPy scalar: dtype + raw element bytes
-  dtype,      ///< a numpy.dtype
-  datetime,   ///< datetime.datetime
-  date,       ///< datetime.date
-  time,       ///< datetime.time
-  timedelta,  ///< datetime.timedelta
-  decimal,    ///< decimal.Decimal (its text)
-  global,     ///< a bare reference to a global (e.g. builtins.range)
-  object,     ///< an inert instance of a class the caller accepted: class, args, state
+  none,      ///< None
+  boolean,   ///< bool
+  integer,   ///< int (64-bit fast path, any size otherwise)
+  floating,  ///< float
+  complex,   ///< complex
+  str,       ///< str (UTF-8)
+  bytes,     ///< bytes
+  bytearray, ///< bytearray
+  list,      ///< list
+  tuple,     ///< tuple
+  dict,      ///< dict or collections.OrderedDict (insertion-ordered, any hashable key)
+  set,       ///< set (insertion-ordered)
+  frozenset, ///< frozenset
+  ndarray,   ///< numpy.ndarray (an npio::array)
+  scalar,    ///< a NumPy scalar: dtype + raw element bytes
+  dtype,     ///< a numpy.dtype
+  datetime,  ///< datetime.datetime
+  date,      ///< datetime.date
+  time,      ///< datetime.time
+  timedelta, ///< datetime.timedelta
+  decimal,   ///< decimal.Decimal (its text)
+  global,    ///< a bare reference to a global (e.g. builtins.range)
+  object,    ///< an inert instance of a class the caller accepted: class, args, state
 };
 
 /// Python's name for a kind: "NoneType", "int", "dict", "numpy.ndarray", ...
@@ -89,8 +88,8 @@ public:
   value(std::nullptr_t) noexcept : value() {}
   value(bool b) noexcept : tag_(kind::boolean), big_(false) { u_.i = b ? 1 : 0; }
   template <std::integral T>
-    requires(!std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-  value(T i) : tag_(kind::integer), big_(false) {
+  requires(!std::is_same_v<T, bool> && !std::is_same_v<T, char>) value(T i)
+      : tag_(kind::integer), big_(false) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= 8) {
       if (i > static_cast<std::uint64_t>(INT64_MAX)) {
         *this = from_uint64(static_cast<std::uint64_t>(i));
@@ -223,7 +222,8 @@ public:
   const value* begin() const { return items().data(); }
   const value* end() const { return items().data() + items().size(); }
 
-  /// List or tuple item, checked (negative counts from the end). Errors: type_mismatch, out_of_range.
+  /// List or tuple item, checked (negative counts from the end). Errors: type_mismatch,
+  /// out_of_range.
   const value& at(std::int64_t i) const;
   value& at(std::int64_t i);
   /// Dict lookup, checked. Errors: type_mismatch, out_of_range (KeyError).
@@ -238,13 +238,12 @@ public:
   const value& operator[](std::int64_t i) const { return at(i); }
   value& operator[](std::int64_t i) { return at(i); }
   template <std::integral I>
-    requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>)
-  const value& operator[](I i) const {
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) const value&
+  operator[](I i) const {
     return at(static_cast<std::int64_t>(i));
   }
   template <std::integral I>
-    requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>)
-  value& operator[](I i) {
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) value& operator[](I i) {
     return at(static_cast<std::int64_t>(i));
   }
   /// Dict item by str key: const is checked; mutable inserts None when missing
@@ -300,12 +299,12 @@ private:
            (tag_ != kind::integer || big_);
   }
   void release() noexcept;
-  void detach();  // copy-on-write: make this node unshared
+  void detach(); // copy-on-write: make this node unshared
   void require(kind k, const char* what) const;
   std::complex<double> get_complex() const;
 
   kind tag_;
-  bool big_;  // integer stored in a node (does not fit in 64 bits)
+  bool big_; // integer stored in a node (does not fit in 64 bits)
   union {
     std::int64_t i;
     double f;
@@ -321,14 +320,24 @@ std::string float_repr(double f);
 std::string float_repr(float f);
 
 /// Free-function spellings of the factories: py::dict({{"a", 1}}), py::tuple({1, 2}), ...
-inline value dict(std::initializer_list<std::pair<value, value>> e) { return value::dict(e); }
-inline value list(std::initializer_list<value> e) { return value::list(std::vector<value>(e)); }
-inline value tuple(std::initializer_list<value> e) { return value::tuple(e); }
-inline value set(std::initializer_list<value> e) { return value::set(std::vector<value>(e)); }
+inline value dict(std::initializer_list<std::pair<value, value>> e) {
+  return value::dict(e);
+}
+inline value list(std::initializer_list<value> e) {
+  return value::list(std::vector<value>(e));
+}
+inline value tuple(std::initializer_list<value> e) {
+  return value::tuple(e);
+}
+inline value set(std::initializer_list<value> e) {
+  return value::set(std::vector<value>(e));
+}
 inline value frozenset(std::initializer_list<value> e) {
   return value::frozenset(std::vector<value>(e));
 }
-inline value bytes(std::string_view b) { return value::bytes(b); }
+inline value bytes(std::string_view b) {
+  return value::bytes(b);
+}
 
 // ---- object arrays ------------------------------------------------------------
 // An 'O' element is an 8-byte slot holding a native uint64 index into the
