@@ -467,6 +467,7 @@ dtype dtype::parse(std::string_view text) {
   if (const auto br = s.find('['); br != std::string_view::npos) {
     unit_part = s.substr(br);
     s = s.substr(0, br);
+    if (s.empty()) bad("data type '" + t + "' not understood");
   }
   char kind = 0;
   std::size_t size = 0;

@@ -1,0 +1,189 @@
+// Shared pieces of the npio subcommands. See cli_common.hpp.
+#include "cli_common.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace npio_cli {
+
+namespace {
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+// nlohmann and CLI11 messages start with a bracketed tag; keep the sentence.
+std::string strip_tag(std::string s) {
+  if (s.starts_with("[json.exception")) {
+    if (const auto pos = s.find("] "); pos != std::string::npos) s.erase(0, pos + 2);
+  }
+  return s;
+}
+
+[[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& path) {
+  throw npio::error(npio::errc::io_error, what + ": " + std::strerror(errno), path.string());
+}
+
+} // namespace
+
+std::string describe_current_exception(const std::string& file) {
+  const std::string prefix = file.empty() ? std::string() : file + ": ";
+  try {
+    throw;
+  } catch (const npio::error& e) {
+    if (e.file().empty() && !file.empty()) return one_line(e.with_context(file).what());
+    return one_line(e.what());
+  } catch (const std::bad_alloc&) {
+    return one_line(prefix + "out of memory");
+  } catch (const std::exception& e) {
+    return one_line(prefix + strip_tag(e.what()));
+  } catch (...) {
+    return one_line(prefix + "unknown error");
+  }
+}
+
+void run_command(const std::string& file, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (...) {
+    const std::string msg = describe_current_exception(file);
+    std::fflush(stdout);
+    std::fprintf(stderr, "npio: %s\n", msg.c_str());
+    throw CLI::RuntimeError(1);
+  }
+}
+
+std::vector<std::byte> read_file(const std::filesystem::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) io_fail("cannot open", path);
+  std::vector<std::byte> out;
+  std::byte buf[1 << 16];
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    out.insert(out.end(), buf, buf + n);
+    if (n < sizeof buf) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) io_fail("cannot read", path);
+  return out;
+}
+
+std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_t n,
+                                   std::uint64_t& file_size) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) io_fail("cannot open", path);
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) != 0) {
+    std::fclose(f);
+    io_fail("cannot stat", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    errno = EISDIR;
+    io_fail("cannot read", path);
+  }
+  file_size = static_cast<std::uint64_t>(st.st_size);
+  // Never allocate more than the bytes the file really has.
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, file_size));
+  std::vector<std::byte> out(want);
+  const std::size_t got = want ? std::fread(out.data(), 1, want, f) : 0;
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) io_fail("cannot read", path);
+  out.resize(got);
+  return out;
+}
+
+bool has_npy_magic(std::span<const std::byte> b) noexcept {
+  static constexpr unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  return b.size() >= 6 && std::memcmp(b.data(), magic, 6) == 0;
+}
+
+bool has_zip_magic(std::span<const std::byte> b) noexcept {
+  return b.size() >= 4 && (std::memcmp(b.data(), "PK\x03\x04", 4) == 0 ||
+                           std::memcmp(b.data(), "PK\x05\x06", 4) == 0);
+}
+
+npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_header_size,
+                             std::uint64_t& file_size) {
+  auto pre = read_prefix(path, 12, file_size);
+  std::uint64_t need = pre.size();
+  if (pre.size() >= 10 && has_npy_magic(pre)) {
+    const auto u8 = [&](std::size_t i) { return static_cast<std::uint64_t>(pre[i]); };
+    const unsigned major = static_cast<unsigned>(pre[6]);
+    if (major == 1)
+      need = 10 + (u8(8) | u8(9) << 8);
+    else if ((major == 2 || major == 3) && pre.size() >= 12)
+      need = 12 + (u8(8) | u8(9) << 8 | u8(10) << 16 | u8(11) << 24);
+  }
+  // read_prefix caps the read at the file's real size.
+  if (need > pre.size())
+    pre = read_prefix(path, static_cast<std::size_t>(std::min<std::uint64_t>(need, SIZE_MAX)),
+                      file_size);
+  try {
+    return npio::read_header(pre, max_header_size);
+  } catch (const npio::error& e) {
+    throw e.with_context(path.string());
+  }
+}
+
+std::filesystem::path sibling_temp_path(const std::filesystem::path& target,
+                                        const std::string& suffix) {
+  static std::atomic<unsigned> counter{0};
+  std::filesystem::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  return dir / ("." + target.filename().string() + ".npio-" + std::to_string(::getpid()) + "-" +
+                std::to_string(counter++) + suffix);
+}
+
+atomic_file::atomic_file(std::filesystem::path target) : target_(std::move(target)) {
+  std::filesystem::path dir = target_.parent_path();
+  if (dir.empty()) dir = ".";
+  std::string tmpl = (dir / ("." + target_.filename().string() + ".npio-XXXXXX")).string();
+  fd_ = ::mkstemp(tmpl.data());
+  if (fd_ < 0) io_fail("cannot create a temporary file in its directory", target_);
+  temp_ = tmpl;
+  // Permissions as a plain open(O_CREAT, 0666) would give, like np.save.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd_, 0666 & ~mask) != 0) io_fail("cannot set permissions", target_);
+}
+
+atomic_file::~atomic_file() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+void atomic_file::write(std::span<const std::byte> bytes) {
+  const std::byte* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ::ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_fail("cannot write", target_);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void atomic_file::commit() {
+  if (::fsync(fd_) != 0) io_fail("cannot write", target_);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) io_fail("cannot write", target_);
+  if (::rename(temp_.c_str(), target_.c_str()) != 0) io_fail("cannot write", target_);
+  temp_.clear();
+}
+
+} // namespace npio_cli
