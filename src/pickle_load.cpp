@@ -160,12 +160,15 @@ std::size_t utf8_error(std::string_view s) {
   return std::string_view::npos;
 }
 
+value* child_at(kind k, pyd::node* n, std::size_t i);
+bool has_children(kind k);
+
 class vm {
 public:
   vm(std::span<const std::byte> in, const pickle::options& opt, bool scan,
      std::vector<global_ref>* found)
       : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()),
-        opt_(opt), cx_{opt, 0, 0, 0, &created_}, scan_(scan), found_(found) {}
+        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {}
 
   ~vm() { cleanup(true); }
 
@@ -221,38 +224,106 @@ private:
     if (stack_.size() <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
     return stack_.back();
   }
-  std::vector<value> pop_mark() {
+  // Pops the last MARK; the items above it stay on the stack (stack_[m..]).
+  std::size_t mark_start() {
     if (marks_.empty()) fail(errc::pickle_stack, "could not find MARK");
     const std::size_t m = marks_.back();
     marks_.pop_back();
+    return m;
+  }
+  std::span<value> above(std::size_t m) { return std::span<value>(stack_).subspan(m); }
+  // The object just below a MARK at m (what APPENDS, SETITEMS, ADDITEMS extend).
+  value& below_mark(std::size_t m) {
+    if (m == 0 || m <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
+    return stack_[m - 1];
+  }
+  std::vector<value> pop_mark() {
+    const std::size_t m = mark_start();
     std::vector<value> items(
         std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
         std::make_move_iterator(stack_.end()));
     stack_.resize(m);
     return items;
   }
-  value container(kind k) {
-    value v;
-    if (k == kind::dict) {
-      v = access::make(k, new pyd::dict_node);
-    } else {
-      v = access::make(k, new pyd::seq_node);
+  static value container(kind k) {
+    pyd::node* n = k == kind::dict ? static_cast<pyd::node*>(new pyd::dict_node)
+                                   : static_cast<pyd::node*>(new pyd::seq_node);
+    n->depth = 1;
+    return access::make(k, n);
+  }
+
+  // A container that gets a second reference (memo, DUP) may end up inside
+  // itself; it is registered so that cycles can be broken. Registered nodes
+  // stay alive while the memo (or the graveyard) holds them.
+  static constexpr std::uint32_t tracked_bit = 0x80000000u;
+  void track(const value& v) {
+    pyd::node* n = access::ptr(v);
+    if (!n || (n->mark & tracked_bit)) return;
+    switch (access::tag(v)) {
+    case kind::list:
+    case kind::tuple:
+    case kind::set:
+    case kind::frozenset:
+    case kind::dict:
+    case kind::ndarray:
+    case kind::object:
+    case kind::datetime:
+    case kind::time:
+      n->mark |= tracked_bit;
+      created_.emplace_back(access::tag(v), n);
+      break;
+    default:
+      break;
     }
-    created_.push_back(v);
-    return v;
   }
 
   // ---- memo ----
+  // ---- nesting depth, kept as values are built (a full walk at STOP is
+  // needed only when a container was referenced twice: memo GET or DUP) ----
+  static std::uint32_t depth_of(const value& v) {
+    pyd::node* n = access::ptr(v);
+    return n && has_children(access::tag(v)) ? n->depth : 0;
+  }
+  void deeper(pyd::node* n, std::uint32_t child_depth) {
+    if (child_depth + 1 > n->depth) {
+      n->depth = child_depth + 1;
+      if (n->depth > opt_.limits.max_depth)
+        fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
+                                       std::to_string(opt_.limits.max_depth) + ")");
+    }
+  }
+  void depth_from_children(const value& v) {
+    pyd::node* n = access::ptr(v);
+    const kind k = access::tag(v);
+    if (!n || !has_children(k)) return;
+    std::uint32_t d = 0;
+    for (std::size_t i = 0; value* c = child_at(k, n, i); ++i)
+      d = std::max(d, depth_of(*c));
+    deeper(n, d);
+  }
+  void note_get(const value& v) {
+    if (access::ptr(v) && has_children(access::tag(v))) shared_ = true;
+  }
+
   void memo_put(std::uint64_t key, const value& v) {
+    track(v);
     if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
       if (key >= dense_.size()) dense_.resize(key + 1), present_.resize(key + 1, 0);
-      if (!present_[key]) ++memo_count_;
+      if (!present_[key])
+        ++memo_count_;
+      else if (access::ptr(dense_[key]))
+        graveyard_.push_back(std::move(dense_[key]));
       dense_[key] = v;
       present_[key] = 1;
     } else {
-      auto [it, fresh] = sparse_.insert_or_assign(key, v);
-      (void)it;
-      if (fresh) ++memo_count_;
+      auto it = sparse_.find(key);
+      if (it == sparse_.end()) {
+        sparse_.emplace(key, v);
+        ++memo_count_;
+      } else {
+        graveyard_.push_back(std::move(it->second));
+        it->second = v;
+      }
     }
     if (memo_count_ > opt_.limits.max_memo)
       fail(errc::limit_exceeded, "pickle memo grew beyond max_memo (" +
@@ -466,24 +537,30 @@ private:
       // Nothing is reconstructed while scanning: a placeholder stands in.
       const std::string cls =
           callable.is_global() ? callable.module() + "." + callable.name() : "?";
-      value o = value::object(cls, std::move(args));
-      created_.push_back(o);
-      return o;
+      return value::object(cls, std::move(args));
     }
     if (!callable.is_global())
       fail(errc::pickle_invalid,
            std::string("'") + callable.kind_name() + "' object is not callable");
-    return detail::call(callable, std::move(args), std::move(kwargs), cx_, newobj);
+    value r = detail::call(callable, std::move(args), std::move(kwargs), cx_, newobj);
+    depth_from_children(r);
+    return r;
   }
 
-  void append_items(value& target, std::vector<value>& items) {
+  void append_items(value& target, std::span<value> items) {
+    std::uint32_t d = 0;
+    for (const auto& x : items)
+      d = std::max(d, depth_of(x));
     if (target.is_list()) {
+      deeper(access::ptr(target), d);
       auto& v = access::as<pyd::seq_node>(target).items;
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
     } else if (target.is_object()) {
       auto& o = access::as<pyd::object_node>(target);
       if (o.list_items.is_none()) o.list_items = container(kind::list);
+      deeper(access::ptr(o.list_items), d);
+      deeper(access::ptr(target), d + 1);
       auto& v = access::as<pyd::seq_node>(o.list_items).items;
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
@@ -492,19 +569,26 @@ private:
            std::string("'") + target.kind_name() + "' object has no attribute 'append'");
     }
   }
-  void set_items(value& target, std::vector<value>& items) {
+  void set_items(value& target, std::span<value> items) {
     if (items.size() % 2) fail(errc::pickle_stack, "odd number of items for SETITEMS");
+    std::uint32_t depth = 0;
+    for (const auto& x : items)
+      depth = std::max(depth, depth_of(x));
     pyd::dict_node* d = nullptr;
     if (target.is_dict()) {
       d = &access::as<pyd::dict_node>(target);
+      deeper(d, depth);
     } else if (target.is_object()) {
       auto& o = access::as<pyd::object_node>(target);
       if (o.dict_items.is_none()) o.dict_items = container(kind::dict);
       d = &access::as<pyd::dict_node>(o.dict_items);
+      deeper(d, depth);
+      deeper(access::ptr(target), depth + 1);
     } else {
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object does not support item assignment");
     }
+    d->items.reserve(d->items.size() + items.size() / 2);
     for (std::size_t i = 0; i < items.size(); i += 2) {
       try {
         pyd::dict_set(*d, std::move(items[i]), std::move(items[i + 1]));
@@ -513,11 +597,15 @@ private:
       }
     }
   }
-  void add_items(value& target, std::vector<value>& items) {
+  void add_items(value& target, std::span<value> items) {
     if (!target.is_set())
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object has no attribute 'add'");
     auto& s = access::as<pyd::seq_node>(target);
+    std::uint32_t d = 0;
+    for (const auto& x : items)
+      d = std::max(d, depth_of(x));
+    deeper(&s, d);
     for (auto& x : items) {
       try {
         pyd::set_add(s, std::move(x));
@@ -543,7 +631,10 @@ private:
   std::vector<std::uint8_t> present_;
   std::unordered_map<std::uint64_t, value> sparse_;
   std::size_t memo_count_ = 0;
-  std::vector<value> created_;
+  std::vector<std::pair<kind, pyd::node*>> created_; // tracked containers (see track())
+  std::vector<value> graveyard_; // replaced memo entries, DUP'd values: alive until the end
+  std::size_t reached_tracked_ = 0;
+  bool shared_ = false; // a container was referenced twice (memo GET or DUP)
 };
 
 value vm::run(std::size_t& consumed) {
@@ -560,12 +651,9 @@ value vm::run(std::size_t& consumed) {
     case STOP: {
       value result = pop();
       consumed = pos_;
-      stack_.clear();
-      marks_.clear();
-      dense_.clear();
-      present_.clear();
-      sparse_.clear();
-      if (!scan_) check_result(result);
+      // Without a second reference to any container the result is a tree whose
+      // depth was checked as it was built; otherwise walk it.
+      if (!scan_ && shared_) check_result(result);
       cleanup(false);
       return result;
     }
@@ -578,9 +666,14 @@ value vm::run(std::size_t& consumed) {
     case POP_MARK:
       (void)pop_mark();
       break;
-    case DUP:
-      push(value(top()));
+    case DUP: {
+      value d = top();
+      track(d);
+      note_get(d);
+      graveyard_.push_back(d);
+      push(std::move(d));
       break;
+    }
     case FLOAT:
       push(value(parse_float(line())));
       break;
@@ -704,6 +797,7 @@ value vm::run(std::size_t& consumed) {
       auto items = pop_mark();
       value l = container(kind::list);
       access::as<pyd::seq_node>(l).items = std::move(items);
+      depth_from_children(l);
       push(std::move(l));
       break;
     }
@@ -711,6 +805,7 @@ value vm::run(std::size_t& consumed) {
       auto items = pop_mark();
       value t = container(kind::tuple);
       access::as<pyd::seq_node>(t).items = std::move(items);
+      depth_from_children(t);
       push(std::move(t));
       break;
     }
@@ -725,64 +820,74 @@ value vm::run(std::size_t& consumed) {
       stack_.resize(stack_.size() - k);
       value t = container(kind::tuple);
       access::as<pyd::seq_node>(t).items = std::move(items);
+      depth_from_children(t);
       push(std::move(t));
       break;
     }
     case DICT: {
-      auto items = pop_mark();
+      const std::size_t m = mark_start();
       value d = container(kind::dict);
-      set_items(d, items);
+      set_items(d, above(m));
+      stack_.resize(m);
       push(std::move(d));
       break;
     }
     case FROZENSET: {
-      auto items = pop_mark();
+      const std::size_t m = mark_start();
       value s = container(kind::set);
-      add_items(s, items);
+      add_items(s, above(m));
+      stack_.resize(m);
       access::set_kind(s, kind::frozenset);
       push(std::move(s));
       break;
     }
     case APPEND: {
-      value v = pop();
-      std::vector<value> one;
-      one.push_back(std::move(v));
-      append_items(top(), one);
+      if (stack_.size() < floor() + 2) fail(errc::pickle_stack, "unpickling stack underflow");
+      const std::size_t m = stack_.size() - 1;
+      append_items(stack_[m - 1], above(m));
+      stack_.resize(m);
       break;
     }
     case APPENDS: {
-      auto items = pop_mark();
-      append_items(top(), items);
+      const std::size_t m = mark_start();
+      append_items(below_mark(m), above(m));
+      stack_.resize(m);
       break;
     }
     case SETITEM: {
-      value v = pop();
-      value k = pop();
-      std::vector<value> two;
-      two.push_back(std::move(k));
-      two.push_back(std::move(v));
-      set_items(top(), two);
+      if (stack_.size() < floor() + 3) fail(errc::pickle_stack, "unpickling stack underflow");
+      const std::size_t m = stack_.size() - 2;
+      set_items(stack_[m - 1], above(m));
+      stack_.resize(m);
       break;
     }
     case SETITEMS: {
-      auto items = pop_mark();
-      set_items(top(), items);
+      const std::size_t m = mark_start();
+      set_items(below_mark(m), above(m));
+      stack_.resize(m);
       break;
     }
     case ADDITEMS: {
-      auto items = pop_mark();
-      add_items(top(), items);
+      const std::size_t m = mark_start();
+      add_items(below_mark(m), above(m));
+      stack_.resize(m);
       break;
     }
-    case GET:
-      push(value(memo_get(decimal_arg(line(), "GET"))));
-      break;
-    case BINGET:
-      push(value(memo_get(le(1))));
-      break;
-    case LONG_BINGET:
-      push(value(memo_get(le(4))));
-      break;
+    case GET: {
+      const value& g = memo_get(decimal_arg(line(), "GET"));
+      note_get(g);
+      push(value(g));
+    } break;
+    case BINGET: {
+      const value& g = memo_get(le(1));
+      note_get(g);
+      push(value(g));
+    } break;
+    case LONG_BINGET: {
+      const value& g = memo_get(le(4));
+      note_get(g);
+      push(value(g));
+    } break;
     case PUT:
       memo_put(decimal_arg(line(), "PUT"), top());
       break;
@@ -853,7 +958,10 @@ value vm::run(std::size_t& consumed) {
     case BUILD: {
       value state = pop();
       value& inst = top();
-      if (!scan_) detail::build(inst, std::move(state), cx_);
+      if (!scan_) {
+        detail::build(inst, std::move(state), cx_);
+        depth_from_children(inst);
+      }
       break;
     }
     case PROTO: {
@@ -977,14 +1085,15 @@ void vm::check_result(value& root) {
     pyd::node* n = access::ptr(v);
     const kind k = access::tag(v);
     if (!n || !has_children(k)) return 1;
-    if (n->mark == 1)
+    const std::uint32_t state = n->mark & ~tracked_bit;
+    if (state == 1)
       fail(errc::pickle_invalid,
            "the pickle holds a value that contains itself (a reference cycle)");
-    if (n->mark >= 2) return n->mark - 2u;
+    if (state >= 2) return state - 2u;
     if (st.size() >= opt_.limits.max_depth)
       fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
                                      std::to_string(opt_.limits.max_depth) + ")");
-    n->mark = 1;
+    n->mark = (n->mark & tracked_bit) | 1u;
     st.push_back(frame{k, n});
     return 0;
   };
@@ -1000,7 +1109,9 @@ void vm::check_result(value& root) {
       continue;
     }
     const std::uint64_t size = f.size;
-    f.n->mark = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, 0xfffffffdu) + 2);
+    if (f.n->mark & tracked_bit) ++reached_tracked_;
+    f.n->mark = (f.n->mark & tracked_bit) |
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(size, 0x7ffffffdu) + 2);
     st.pop_back();
     if (!st.empty()) {
       st.back().size += size;
@@ -1012,13 +1123,18 @@ void vm::check_result(value& root) {
 void vm::cleanup(bool all) noexcept {
   // Containers not reachable from the result (or all of them after an error)
   // may form reference cycles: empty them before letting go.
-  for (auto& v : created_) {
-    pyd::node* n = access::ptr(v);
-    if (!n) continue;
-    if (all || n->mark == 0) pyd::clear_children(access::tag(v), n);
-    n->mark = 0;
+  // Without a second reference to a container no cycle can exist.
+  if (all || (shared_ && reached_tracked_ != created_.size())) {
+    for (auto [k, n] : created_)
+      if (all || (n->mark & ~tracked_bit) == 0) pyd::clear_children(k, n);
   }
   created_.clear();
+  stack_.clear();
+  marks_.clear();
+  dense_.clear();
+  present_.clear();
+  sparse_.clear();
+  graveyard_.clear();
 }
 
 } // namespace

@@ -16,7 +16,8 @@ namespace detail {
 
 struct node {
   std::atomic<std::uint32_t> refs{1};
-  std::uint32_t mark = 0; // scratch for graph walks (pickle result checks)
+  std::uint32_t mark = 0;  // scratch for graph walks (pickle result checks)
+  std::uint32_t depth = 0; // containers: nesting depth, kept by the pickle VM
 };
 
 struct str_node : node { // str, bytes, bytearray, decimal

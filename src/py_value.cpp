@@ -1332,7 +1332,38 @@ std::size_t value::hash() const {
 
 // ---- equality (iterative over containers) ----------------------------------------------
 
+namespace {
+// Equality of two values when no walk is needed: 0 different, 1 equal, 2 walk.
+int shallow_equal(const value& a, const value& b) {
+  const kind ka = a.type(), kb = b.type();
+  if (ka == kb) {
+    switch (ka) {
+    case kind::none:
+      return 1;
+    case kind::boolean:
+      return access::ival(a) == access::ival(b);
+    case kind::integer:
+      if (!access::big(a) && !access::big(b)) return access::ival(a) == access::ival(b);
+      return 2;
+    case kind::floating:
+      return access::fval(a) == access::fval(b);
+    case kind::str:
+    case kind::bytes:
+    case kind::bytearray:
+    case kind::decimal:
+      if (access::ptr(a) == access::ptr(b)) return 1;
+      return nd<detail::str_node>(a).s == nd<detail::str_node>(b).s;
+    default:
+      return 2;
+    }
+  }
+  if ((ka == kind::str || kb == kind::str) && ka != kind::scalar && kb != kind::scalar) return 0;
+  return 2;
+}
+} // namespace
+
 bool operator==(const value& a0, const value& b0) {
+  if (const int s = shallow_equal(a0, b0); s != 2) return s == 1;
   std::vector<std::pair<const value*, const value*>> work;
   std::deque<value> keep; // temporaries (tolist of object arrays); stable addresses
   work.emplace_back(&a0, &b0);
