@@ -313,7 +313,8 @@ private:
         ++memo_count_;
       else if (access::ptr(dense_[key]))
         graveyard_.push_back(std::move(dense_[key]));
-      dense_[key] = v;
+      access::local_release(dense_[key]);
+      dense_[key] = access::local_copy(v);
       present_[key] = 1;
     } else {
       auto it = sparse_.find(key);
@@ -667,7 +668,7 @@ value vm::run(std::size_t& consumed) {
       (void)pop_mark();
       break;
     case DUP: {
-      value d = top();
+      value d = access::local_copy(top());
       track(d);
       note_get(d);
       graveyard_.push_back(d);
@@ -876,17 +877,17 @@ value vm::run(std::size_t& consumed) {
     case GET: {
       const value& g = memo_get(decimal_arg(line(), "GET"));
       note_get(g);
-      push(value(g));
+      push(access::local_copy(g));
     } break;
     case BINGET: {
       const value& g = memo_get(le(1));
       note_get(g);
-      push(value(g));
+      push(access::local_copy(g));
     } break;
     case LONG_BINGET: {
       const value& g = memo_get(le(4));
       note_get(g);
-      push(value(g));
+      push(access::local_copy(g));
     } break;
     case PUT:
       memo_put(decimal_arg(line(), "PUT"), top());
@@ -959,8 +960,14 @@ value vm::run(std::size_t& consumed) {
       value state = pop();
       value& inst = top();
       if (!scan_) {
+        const std::uint32_t state_depth = depth_of(state);
         detail::build(inst, std::move(state), cx_);
-        depth_from_children(inst);
+        if (inst.is_ndarray()) {
+          // the elements come from the state (its list): no need to visit them
+          if (state_depth > 1) deeper(access::ptr(inst), state_depth - 1);
+        } else {
+          depth_from_children(inst);
+        }
       }
       break;
     }
@@ -1131,6 +1138,8 @@ void vm::cleanup(bool all) noexcept {
   created_.clear();
   stack_.clear();
   marks_.clear();
+  for (auto& v : dense_)
+    access::local_release(v);
   dense_.clear();
   present_.clear();
   sparse_.clear();

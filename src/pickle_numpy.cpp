@@ -673,7 +673,11 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
     if (items.size() != count) bad(cx, "buffer size does not match array size");
     cx.charge(nbytes);
     if (dt.is_object() && !dt.is_subarray()) {
-      an.a = py::make_object_array(shape, std::vector<value>(items.begin(), items.end()));
+      std::vector<value> copy;
+      copy.reserve(items.size());
+      for (const auto& x : items)
+        copy.push_back(access::local_copy(x)); // nodes of this load only
+      an.a = py::make_object_array(shape, std::move(copy));
     } else {
       npio::array a(dt, shape);
       std::byte* d = a.mutable_data();

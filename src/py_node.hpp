@@ -85,6 +85,29 @@ struct access {
     return v;
   }
   static void set_kind(value& v, kind k) noexcept { v.tag_ = k; }
+  // Reference counting without atomic instructions, for nodes no other thread
+  // can see yet (the pickle VM's own): a copy, and dropping a reference.
+  static value local_copy(const value& v) noexcept {
+    value r;
+    r.tag_ = v.tag_;
+    r.big_ = v.big_;
+    r.u_ = v.u_;
+    if (v.is_heap())
+      v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+    return r;
+  }
+  static void local_release(value& v) noexcept {
+    if (!v.is_heap()) return;
+    auto& refs = v.u_.p->refs;
+    const std::uint32_t n = refs.load(std::memory_order_relaxed);
+    if (n > 1) {
+      refs.store(n - 1, std::memory_order_relaxed);
+      forget(v);
+    } else {
+      v = value(); // the last reference: the usual destruction
+    }
+  }
   static std::int64_t ival(const value& v) noexcept { return v.u_.i; }
   static double fval(const value& v) noexcept { return v.u_.f; }
   // Forgets the node without releasing it (the caller took over the reference).
