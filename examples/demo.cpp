@@ -41,7 +41,7 @@ npio::array make_table() {
     id.set<std::int32_t>(static_cast<std::int32_t>(100 + i), i);
     score.set<double>(90.5 - 7.25 * static_cast<double>(i), i);
     pos.set<float>(static_cast<float>(i), i, 0);
-    pos.set<float>(-static_cast<float>(i) / 2, i, 1);
+    pos.set<float>(static_cast<float>(i) / 2 - 1, i, 1);
     // S8: the bytes, NUL-padded (the array starts zero-filled)
     std::byte* p = name.mutable_data() + i * name.strides()[0];
     std::memcpy(p, names[i], std::strlen(names[i]));
@@ -76,11 +76,13 @@ int main(int argc, char** argv) {
       npio::save(path, a);
       // read it back and check it survived
       npio::array back = npio::load(path);
-      std::cout << "saved " << path.string() << ": " << a.dtype().name() << ", descr "
-                << back.dtype().descr() << ", shape (";
+      std::string shape = "(";
       for (std::size_t i = 0; i < back.ndim(); ++i)
-        std::cout << back.shape()[i] << (back.ndim() == 1 || i + 1 < back.ndim() ? "," : "");
-      std::cout << "), " << back.nbytes() << " data bytes" << (back.equal(a) ? "" : " MISMATCH")
+        shape += std::to_string(back.shape()[i]) + (back.ndim() == 1      ? ","
+                                                    : i + 1 < back.ndim() ? ", "
+                                                                          : "");
+      std::cout << "saved " << path.string() << ": " << a.dtype().name() << ", shape " << shape
+                << "), descr " << back.dtype().descr() << (back.equal(a) ? "" : "  MISMATCH")
                 << "\n";
       if (!back.equal(a)) return 1;
     }

@@ -35,7 +35,7 @@ import numpy as np
 out = sys.argv[1]
 for name in ("matrix", "table", "times"):
     a = np.load(f"{out}/{name}.npy")
-    print(f"{name}.npy: shape {a.shape}, dtype {a.dtype.descr if a.dtype.names else a.dtype.str}")
+    print(f"{name}.npy: shape {a.shape}, dtype {a.dtype.descr if a.dtype.names else a.dtype}")
     print(np.array2string(a, separator=", "))
 EOF
 else

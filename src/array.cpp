@@ -329,10 +329,13 @@ array array::field(std::string_view name) const {
     array r = *this;
     r.offset_ += static_cast<std::int64_t>(f.offset);
     r.dtype_ = f.type;
-    if (f.type.is_subarray()) {
-      r.dtype_ = npio::dtype(f.type.base());
-      const auto st = contiguous_strides(f.type.shape(), f.type.base().itemsize(), order::c);
-      r.shape_.insert(r.shape_.end(), f.type.shape().begin(), f.type.shape().end());
+    // Subarray fields become trailing dimensions, all the way down: NumPy
+    // views a (('<f8', (5,)), (2,)) field as shape (..., 2, 5) of '<f8'.
+    while (r.dtype_.is_subarray()) {
+      const npio::dtype sub = r.dtype_;
+      r.dtype_ = npio::dtype(sub.base());
+      const auto st = contiguous_strides(sub.shape(), sub.base().itemsize(), order::c);
+      r.shape_.insert(r.shape_.end(), sub.shape().begin(), sub.shape().end());
       r.strides_.insert(r.strides_.end(), st.begin(), st.end());
     }
     return r;
@@ -459,7 +462,42 @@ struct scalar {
   std::int64_t i = 0;
   std::uint64_t u = 0;
   long double re = 0, im = 0;
+  bool from_double = false; // a float64/complex128 source: NumPy rounds it to half directly
 };
+
+// float64 -> float16 with one rounding (round to nearest even), as NumPy's
+// npy_double_to_half; going through float would round twice.
+float16 half_from_double(double d) {
+  std::uint64_t x;
+  std::memcpy(&x, &d, 8);
+  const auto sign = static_cast<std::uint16_t>((x >> 48) & 0x8000u);
+  const std::uint64_t absx = x & 0x7FFFFFFFFFFFFFFFull;
+  std::uint64_t h;
+  if (absx >= 0x7FF0000000000000ull) { // inf or nan
+    h = 0x7C00u | (absx > 0x7FF0000000000000ull ? (0x200u | ((absx >> 42) & 0x3FFu)) : 0u);
+  } else if (absx >= 0x40EFFE0000000000ull) { // 65520 and above round to inf
+    h = 0x7C00u;
+  } else if (absx < 0x3F10000000000000ull) { // below 2**-14: subnormal or zero
+    const std::uint64_t e = absx >> 52;
+    const std::uint64_t shift = 1051u - e; // half subnormals count 2**-24
+    if (e == 0 || shift > 53) {
+      h = 0;
+    } else {
+      const std::uint64_t mant = (absx & 0xFFFFFFFFFFFFFull) | 0x10000000000000ull;
+      h = mant >> shift;
+      const std::uint64_t rem = mant & ((std::uint64_t(1) << shift) - 1u);
+      const std::uint64_t half = std::uint64_t(1) << (shift - 1);
+      if (rem > half || (rem == half && (h & 1u))) ++h;
+    }
+  } else {
+    h = (absx - 0x3F00000000000000ull) >> 42;
+    const std::uint64_t rem = absx & 0x3FFFFFFFFFFull;
+    if (rem > 0x20000000000ull || (rem == 0x20000000000ull && (h & 1u))) ++h;
+  }
+  float16 r;
+  r.bits = static_cast<std::uint16_t>(sign | h);
+  return r;
+}
 
 scalar load_scalar(const std::byte* p, const dtype& dt) {
   alignas(16) std::byte tmp[32];
@@ -520,6 +558,7 @@ scalar load_scalar(const std::byte* p, const dtype& dt) {
       break;
     case 8:
       s.re = get(double{});
+      s.from_double = true;
       break;
     default:
       s.re = get(0.0L);
@@ -536,6 +575,7 @@ scalar load_scalar(const std::byte* p, const dtype& dt) {
       double a, b;
       std::memcpy(&a, tmp, 8), std::memcpy(&b, tmp + 8, 8);
       s.re = a, s.im = b;
+      s.from_double = true;
     } break;
     default: {
       long double a, b;
@@ -596,7 +636,8 @@ void store_scalar(std::byte* p, const dtype& dt, const scalar& s) {
   case 'f':
     switch (dt.itemsize()) {
     case 2:
-      put(float16(static_cast<float>(fv)));
+      put(s.from_double ? half_from_double(static_cast<double>(fv))
+                        : float16(static_cast<float>(fv)));
       break;
     case 4:
       put(static_cast<float>(fv));

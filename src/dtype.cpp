@@ -26,8 +26,8 @@ float16::float16(float f) noexcept {
     h = 0x7C00u | (absx > 0x7F800000u ? (0x200u | ((absx >> 13) & 0x3FFu)) : 0u);
   } else if (absx >= 0x477FF000u) { // rounds to inf
     h = 0x7C00u;
-  } else if (absx < 0x38800000u) { // subnormal or zero: round to nearest even
-    const std::uint32_t shift = 113u - (absx >> 23);
+  } else if (absx < 0x38800000u) {                   // subnormal or zero: round to nearest even
+    const std::uint32_t shift = 126u - (absx >> 23); // half subnormals count 2**-24
     if (shift > 24) {
       h = 0;
     } else {
@@ -298,7 +298,7 @@ dtype dtype::subarray(const dtype& base, std::vector<std::int64_t> shape) {
 namespace {
 
 struct named {
-  const char* name;
+  std::string_view name; // not const char*: comparing sizes first saves a strlen per entry
   char kind;
   std::size_t size;
 };

@@ -2,6 +2,7 @@
 /// .npz archives: lazy reading like numpy's NpzFile, savez and savez_compressed.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <npio/io.hpp>
 #include <string>
@@ -55,6 +56,12 @@ public:
   loaded load(std::string_view key) const;
   /// The member's uncompressed bytes, CRC-checked.
   std::vector<std::byte> bytes(std::string_view key) const;
+  /// Loads every .npy member (in archive order, other members skipped),
+  /// decompressing members in parallel on up to `threads` threads (0: all cores).
+  /// Errors: as at().
+  std::vector<std::pair<std::string, array>> load_all(unsigned threads = 0) const;
+  /// The archive comment (usually empty).
+  const std::string& comment() const noexcept;
   /// Closes the file; later reads throw io_error.
   void close() noexcept;
   /// The path it was opened from (empty for bytes).
@@ -76,6 +83,14 @@ struct savez_options {
   int level = 6;            ///< deflate level 1-12 (zlib's default is 6)
   unsigned threads = 0;     ///< worker threads for compression; 0 = hardware concurrency
   bool allow_pickle = true; ///< object arrays are pickled, as np.savez does
+  bool sync = false;        ///< fsync before the rename (survives power loss, slower)
+  /// Write zip64 records even where sizes fit 32 bits (NumPy does so in its
+  /// local headers); for tests and for readers that want them.
+  bool force_zip64 = false;
+  /// npz_append: replace a member of the same name instead of failing.
+  bool replace = false;
+  /// Called from the writing thread with (bytes done, bytes in all) as data is written.
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
 /// np.savez: writes the arrays as NAME.npy members (stored), atomically; `.npz`
@@ -90,10 +105,22 @@ void savez_compressed(const std::filesystem::path& path, const std::vector<named
                       int level = 6);
 void savez_compressed(const std::filesystem::path& path, const std::vector<array>& arrays,
                       int level = 6);
-/// Adds (or with replace, replaces) one member without rewriting the others.
+/// Adds (or with options.replace, replaces) one member NAME.npy without
+/// rewriting the others: the new member and a new central directory are
+/// written where the old directory was (as zipfile's mode 'a' does); a
+/// replaced member's bytes stay as dead space. Not atomic: a crash midway can
+/// leave the archive unreadable. Compressed when options.compress.
 /// Errors: io_error, zip_bad_archive, invalid_argument (name exists and !replace).
 void npz_append(const std::filesystem::path& path, const std::string& name, const array& a,
                 const savez_options& options = {});
+
+/// The path np.savez writes: `.npz` appended unless already there.
+std::filesystem::path npz_path(const std::filesystem::path& path);
+
+/// Whether an archive member name is safe to create under a directory:
+/// relative, no `..` or `.` parts, no empty parts, no backslashes, drive
+/// letters or NUL bytes. (`npio unpack` refuses other names.)
+bool safe_member_name(std::string_view name) noexcept;
 
 } // namespace v1
 } // namespace npio

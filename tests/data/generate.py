@@ -171,8 +171,15 @@ class Golden:
         with open(self.path(binf), "wb") as f:
             f.write(a.tobytes("C"))
         native_bin, native_str = "-", "-"
-        if not dt.isnative:
+        # not dt.isnative: NumPy 1.24 calls structs with big-endian subarray fields native
+        if dt != dt.newbyteorder("="):
             nat = a.byteswap().view(dt.newbyteorder("="))
+            if dt.names is not None:
+                # NumPy's byteswap leaves struct padding undefined: keep the file's
+                keep = np.tile(~covered(dt), a.size)
+                raw = np.frombuffer(nat.tobytes("C"), np.uint8).copy()
+                raw[keep] = np.frombuffer(a.tobytes("C"), np.uint8)[keep]
+                nat = np.frombuffer(raw.tobytes(), nat.dtype).reshape(a.shape)
             native_bin = name + ".native.bin"
             with open(self.path(native_bin), "wb") as f:
                 f.write(nat.tobytes("C"))
@@ -213,6 +220,20 @@ def write_tsv(path, cols, rows):
             for c in cells:
                 assert "\t" not in c and "\n" not in c, cells
             f.write("\t".join(cells) + "\n")
+
+
+def covered(dt):
+    """Which bytes of one `dt` element belong to some field (not padding)."""
+    if dt.names is None:
+        if dt.subdtype is not None:
+            base, shape = dt.subdtype
+            return np.tile(covered(base), int(np.prod(shape, dtype=np.int64)))
+        return np.ones(dt.itemsize, bool)
+    m = np.zeros(dt.itemsize, bool)
+    for name in dt.names:
+        ft, off = dt.fields[name][:2]
+        m[off:off + ft.itemsize] |= covered(ft)
+    return m
 
 
 def zero_ld_padding(v):
@@ -282,9 +303,19 @@ def view_cases():
         ("vnf", "T,s0:1:7:1,s1:0:6:2", lambda b: b.T[1:7, 0:6:2]),
         ("vneg", "s1:7:0:-3", lambda b: b[:, 7:0:-3]),
         ("vrow", "i2", lambda b: b[2]),
-        ("v0d", "i2,i3", lambda b: b[2, 3]),
+        ("v0d", "i2,i3", lambda b: b[2, 3, ...]),  # a 0-d view (b[2, 3] is a NumPy scalar)
         ("vcol", "s1:3:4:1", lambda b: b[:, 3:4]),
+        ("vresh", "r3:16", lambda b: b.reshape(3, 16)),
+        ("vreshT", "T,r4:12", lambda b: b.T.reshape(4, 12)),
+        ("vreshS", "s1:0:8:2,r2:12", lambda b: b[:, ::2].reshape(2, 12)),
     ]
+
+
+def asf(a):
+    """np.asfortranarray, keeping struct padding (NumPy's copy leaves it undefined)."""
+    if a.dtype.names is None:
+        return np.asfortranarray(a)
+    return np.asfortranarray(a.view("V%d" % a.dtype.itemsize)).view(a.dtype)
 
 
 def layouts(g, dt):
@@ -293,12 +324,12 @@ def layouts(g, dt):
         ("0d", g.fill(dt, ())),
         ("e0", g.fill(dt, (0,))),
         ("e30", g.fill(dt, (3, 0))),
-        ("e03f", np.asfortranarray(g.fill(dt, (0, 3)))),
+        ("e03f", asf(g.fill(dt, (0, 3)))),
         ("1d", g.fill(dt, (5,))),
         ("2c", g.fill(dt, (3, 4))),
-        ("2f", np.asfortranarray(g.fill(dt, (3, 4)))),
+        ("2f", asf(g.fill(dt, (3, 4)))),
         ("3c", g.fill(dt, (2, 3, 4))),
-        ("3f", np.asfortranarray(g.fill(dt, (2, 3, 4)))),
+        ("3f", asf(g.fill(dt, (2, 3, 4)))),
     ]
     return out
 
@@ -319,8 +350,17 @@ def gen_arrays(g):
         bname = f"{tag}.base"
         g.add_saved(bname, base, group)
         for vtag, ops, fn in view_cases():
-            v = fn(base)
+            if dt.names is not None:
+                # copies of structs (reshape of a strided view) leave NumPy's
+                # padding bytes undefined: take views of raw bytes instead
+                v = fn(base.view("V%d" % dt.itemsize)).view(dt)
+            else:
+                v = fn(base)
             g.add_saved(f"{tag}.{vtag}", v, "view", base=bname, ops=ops)
+        # field views of structured arrays (subarray fields add dimensions)
+        for i, fname in enumerate(dt.names or ()):
+            if fname and fname.isprintable() and "," not in fname and "\\" not in fname:
+                g.add_saved(f"{tag}.vf{i}", base[fname], "view", base=bname, ops="f" + fname)
     # itemsize 0 (NumPy writes '|V0'; S0 and U0 become S1 and U1 in arrays)
     for lay, a in layouts(g, np.dtype("V0"))[:6]:
         g.add_saved(f"V0.{lay}", a, "scalar")
@@ -368,6 +408,22 @@ def gen_versions(g):
     g.add_saved("growth_bigdim_f", np.asfortranarray(np.zeros((0, 10**6), "<f8")), "version")
 
 
+def gen_forced_versions(g):
+    """np.lib.format.write_array(f, a, version=...): what save_options.version must give."""
+    arrays = {"f8": np.arange(6, dtype="<f8").reshape(2, 3), "st": g.fill(struct_dtypes()["aligned"], (3,)),
+              "f": np.asfortranarray(np.arange(6, dtype=">i2").reshape(2, 3)), "0d": np.array(1.5, ">f4"),
+              "utf8": g.fill(np.dtype([("名", "<i4")]), (2,))}
+    for tag, a in arrays.items():
+        for ver in [(1, 0), (2, 0), (3, 0)]:
+            if tag == "utf8" and ver != (3, 0):
+                continue
+            buf = io.BytesIO()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                np.lib.format.write_array(buf, a, version=ver)
+            g.add_raw("forced_v%d_%s" % (ver[0], tag), buf.getvalue(), "version")
+
+
 def gen_legacy(g):
     f8 = np.arange(3, dtype="<f8") + 0.5
     i4 = np.arange(4, dtype="<i4").reshape(2, 2)
@@ -403,6 +459,10 @@ def gen_legacy(g):
     g.add_raw("legacy_py2_struct",
               preamble(b"{'descr': [(u'a', u'<i4'), (u'b', u'|S2')], 'fortran_order': False, 'shape': (2L,), }",
                        (1, 0), 16) + ua.tobytes(), "legacy")
+    sub = g.fill(np.dtype([("a", "<i4", (2,)), ("t", "<f4")]), (2,))
+    g.add_raw("legacy_py2_subshape_title",
+              preamble(b"{'descr': [(u'a', u'<i4', (2L,)), ((u'Title', u't'), u'<f4')], "
+                       b"'fortran_order': False, 'shape': (2L,), }", (1, 0), 16) + sub.tobytes(), "legacy")
     # other writers: double quotes, other key order, no trailing comma, odd spacing
     u2 = np.arange(6, dtype="<u2").reshape(2, 3)
     g.add_raw("legacy_dquote", preamble(b'{"descr": "<u2", "fortran_order": False, "shape": (2, 3)}',
@@ -416,6 +476,8 @@ def gen_legacy(g):
                        (1, 0), 64) + i2.tobytes(), "legacy")
     g.add_raw("legacy_no_newline", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}),
                                             (1, 0), 64, newline=False) + f8.tobytes(), "legacy")
+    g.add_raw("legacy_crlf", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}) + b"\r",
+                                      (1, 0), 64) + f8.tobytes(), "legacy")
     g.add_raw("legacy_tab_pad", preamble(hdr({"descr": "<f8", "fortran_order": False, "shape": (3,)}),
                                          (1, 0), 64, pad=b"\t") + f8.tobytes(), "legacy")
     # descr spellings other writers use
@@ -483,7 +545,8 @@ SPELLINGS = [
     "M8[25s]", "m8[25s]", "<m8[7D]", ">m8[10ns]", "m8[2ms]", "m8[us]", "M8[1s]",
     # not dtypes at all (NumPy raises TypeError)
     "", "f3", "i3", "u16", "c4", "b2", "S-1", "x", "<", "f8 ", " f8", "Int8", "float65", "M8[xyz]",
-    "M8[s", "m8[]", "<>f8", "ff8", "n", "N", "U-2", "M16", "f", "V-1",
+    "M8[s", "m8[]", "<>f8", "ff8", "U-2", "M16", "f", "V-1",
+    # ('n' and 'N' are refused by NumPy 1.24 but mean intp/uintp in NumPy 2: no contract)
 ]
 
 
@@ -554,7 +617,8 @@ ASTYPE_TYPES = ["?", "i1", "u1", "<i2", ">u2", "<i4", ">i4", "<u4", "<i8", ">u8"
 ASTYPE_INTS = [0, 1, 2, 7, 100, 127, -1, -2, -100, -128, 255, 256, 1000, 32767, -32768, 65535,
                2**31 - 1, -(2**31), 2**32 + 3, 2**53 + 1, 2**62 + 7, -(2**62) - 9]
 ASTYPE_FLOATS = ASTYPE_INTS + [0.5, 1.25, 2.75, 99.5, 126.875, -0.0, -0.5, -1.75, -99.25, 3.0e-8,
-                               65504.0, 65520.0, 1 / 3, 1e30, -1e30, 1e300, np.inf, -np.inf, np.nan]
+                               65504.0, 65520.0, 1 / 3, 1e30, -1e30, 1e300, np.inf, -np.inf, np.nan,
+                               1.0 + 2**-11 + 2**-30, 6.0e-8, 2.0**-25 + 2.0**-40]  # double rounding via float
 
 
 def gen_astype(g):
@@ -596,6 +660,25 @@ def gen_astype(g):
             np.save(g.path(f"astype_{tag}.dst.npy"), r)
             rows.append({"src": f"astype_{tag}.src.npy", "dst_str": dst.str,
                          "expected": f"astype_{tag}.dst.npy"})
+    # rounding to float16 from every float width, over many magnitudes and the
+    # exact halfway points between neighbouring halves (double rounding shows there)
+    rng = np.random.default_rng(SEED + 1)
+    mags = rng.uniform(-27, 17, 20000)
+    bits = np.arange(0, 0x7BFF, 3, dtype=np.uint16)
+    mid = (bits.view("<f2").astype("<f8") + (bits + 1).view("<f2").astype("<f8")) / 2
+    vals = np.concatenate([np.sign(rng.standard_normal(20000)) * 2.0 ** mags,
+                           mid, -mid, mid * (1 + 2.0**-40), mid * (1 - 2.0**-40)])
+    vals = vals[np.isfinite(vals)]
+    for s in ["<f4", "<f8", ">f8", "<f16", "<c16"]:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ComplexWarning: the values are real
+            a = vals.astype(s)
+            zero_padding(a)
+            r = a.astype("<f2")
+        tag = "random_%s_to_lef2" % tagof(s)
+        np.save(g.path(f"astype_{tag}.src.npy"), a)
+        np.save(g.path(f"astype_{tag}.dst.npy"), r)
+        rows.append({"src": f"astype_{tag}.src.npy", "dst_str": "<f2", "expected": f"astype_{tag}.dst.npy"})
     write_tsv(g.path("astype.tsv"), ["src", "dst_str", "expected"], rows)
 
 
@@ -621,6 +704,7 @@ def main():
     gen_arrays(g)
     gen_versions(g)
     gen_legacy(g)
+    gen_forced_versions(g)
     g.write_manifest()
     gen_dtypes(out)
     gen_records(out)

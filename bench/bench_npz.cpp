@@ -1,0 +1,177 @@
+// .npz benchmarks (bench/npz_numpy.py runs them next to NumPy and prints ratios):
+//   npz_savez_compressed/{f64,ints}   savez_compressed of 16 MiB
+//   npz_read_compressed/{numpy,npio}_{f64,ints}   open + at() of a deflated member
+//   npz_savez_stored vs npz_plain_write   64 MiB stored member vs write(2) of the bytes
+//   npz_load_stored vs npz_plain_read     load it back vs read(2) into a fresh buffer
+// Data: NPIO_BENCH_NPZ_DIR/x_f64.npy, x_ints.npy, x_stored.npy and NumPy's archives
+// numpy_f64.npz, numpy_ints.npz when set (by npz_numpy.py); otherwise generated.
+#include <benchmark/benchmark.h>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <npio/npz.hpp>
+#include <random>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct npz_bench_data {
+  fs::path dir;
+  bool owned = false;
+  npio::array f64, ints, stored;
+
+  npz_bench_data() {
+    if (const char* d = std::getenv("NPIO_BENCH_NPZ_DIR")) {
+      dir = d;
+      f64 = npio::load(dir / "x_f64.npy");
+      ints = npio::load(dir / "x_ints.npy");
+      stored = npio::load(dir / "x_stored.npy");
+      return;
+    }
+    dir = fs::temp_directory_path() / ("npio_bench_npz_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    owned = true;
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<double> u;
+    std::vector<double> f(2u << 20);
+    for (auto& x : f)
+      x = u(rng);
+    std::vector<std::int64_t> k(2u << 20);
+    for (auto& x : k)
+      x = static_cast<std::int64_t>(rng() % 1000);
+    std::vector<double> s(8u << 20);
+    for (std::size_t i = 0; i < s.size(); ++i)
+      s[i] = static_cast<double>(i) * 0.5;
+    f64 = npio::array::from(f);
+    ints = npio::array::from(k);
+    stored = npio::array::from(s);
+  }
+  ~npz_bench_data() {
+    if (owned) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
+};
+
+npz_bench_data& data() {
+  static npz_bench_data d;
+  return d;
+}
+
+const npio::array& pick(const std::string& kind) {
+  return kind == "f64" ? data().f64 : data().ints;
+}
+
+void npz_savez_compressed(benchmark::State& state, const std::string& kind) {
+  const auto& a = pick(kind);
+  const auto out = data().dir / ("npio_" + kind + ".npz");
+  for (auto _ : state)
+    npio::savez_compressed(out, {{"x", a}});
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.nbytes()));
+  state.counters["archive_bytes"] = static_cast<double>(fs::file_size(out));
+  state.counters["data_bytes"] = static_cast<double>(a.nbytes());
+}
+
+void npz_read_compressed(benchmark::State& state, const std::string& writer,
+                         const std::string& kind) {
+  const auto path = data().dir / (writer + "_" + kind + ".npz");
+  if (!fs::exists(path)) {
+    if (writer == "npio") {
+      npio::savez_compressed(path, {{"x", pick(kind)}});
+    } else {
+      state.SkipWithError("no NumPy archive (run bench/npz_numpy.py)");
+      return;
+    }
+  }
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const auto z = npio::npz_file::open(path);
+    auto a = z.at("x");
+    n = a.nbytes();
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+void npz_savez_stored(benchmark::State& state) {
+  const auto& a = data().stored;
+  const auto out = data().dir / "npio_stored.npz";
+  for (auto _ : state)
+    npio::savez(out, {{"x", a}});
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.nbytes()));
+}
+
+void npz_plain_write(benchmark::State& state) {
+  const auto& a = data().stored;
+  const auto out = data().dir / "plain.bin";
+  for (auto _ : state) {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::size_t done = 0;
+    while (done < a.nbytes()) {
+      const ssize_t w = ::write(fd, a.data() + done, a.nbytes() - done);
+      if (w <= 0) break;
+      done += static_cast<std::size_t>(w);
+    }
+    ::close(fd);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * a.nbytes()));
+}
+
+void npz_load_stored(benchmark::State& state) {
+  const auto path = data().dir / "npio_stored.npz";
+  if (!fs::exists(path)) npio::savez(path, {{"x", data().stored}});
+  std::size_t n = 0;
+  for (auto _ : state) {
+    auto a = npio::npz_file::open(path).at("x");
+    n = a.nbytes();
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+void npz_plain_read(benchmark::State& state) {
+  const auto path = data().dir / "plain.bin";
+  if (!fs::exists(path)) npz_plain_write(state);
+  const auto n = static_cast<std::size_t>(fs::file_size(path));
+  for (auto _ : state) {
+    auto buf = npio::buffer::allocate(n, false);
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    std::size_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::read(fd, buf->data() + done, n - done);
+      if (r <= 0) break;
+      done += static_cast<std::size_t>(r);
+    }
+    ::close(fd);
+    benchmark::DoNotOptimize(buf->data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+} // namespace
+
+BENCHMARK_CAPTURE(npz_savez_compressed, f64, std::string("f64"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(npz_savez_compressed, ints, std::string("ints"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(npz_read_compressed, numpy_f64, std::string("numpy"), std::string("f64"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(npz_read_compressed, numpy_ints, std::string("numpy"), std::string("ints"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(npz_read_compressed, npio_f64, std::string("npio"), std::string("f64"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(npz_read_compressed, npio_ints, std::string("npio"), std::string("ints"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(npz_savez_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(npz_plain_write)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(npz_load_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(npz_plain_read)->Unit(benchmark::kMillisecond)->UseRealTime();
