@@ -1,10 +1,9 @@
 // Fuzzes the unpickler and the scanner on arbitrary bytes: they may reject the
 // input with an npio::error, never crash, hang, leak or recurse on its depth.
 // A value that loads is written back and read again.
-#include <npio/pickle.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <npio/pickle.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
@@ -17,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.limits.max_memo = 1u << 16;
   o.limits.max_stack = 1u << 16;
   o.limits.max_depth = 2000;
-  const auto bytes = std::span<const std::byte>(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
+  const auto bytes =
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
   try {
     (void)npio::pickle::scan(bytes, o);
   } catch (const npio::error&) {
