@@ -1630,7 +1630,14 @@ std::string value::repr() const {
     case kind::ndarray: {
       const auto& a = v.array();
       out += "array(";
-      auto own = std::make_unique<value>(tolist(a));
+            std::unique_ptr<value> own;
+      try {
+        own = std::make_unique<value>(tolist(a));
+      } catch (const error& e) {
+        // elements with no Python value (e.g. invalid code points in a U array)
+        out += "<" + e.detail() + ">)";
+        break;
+      }
       std::string close = ", dtype=";
       repr_frame f{nullptr, 0, "", std::move(own)};
       f.v = f.own.get();

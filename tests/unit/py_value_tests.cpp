@@ -173,3 +173,11 @@ TEST(PyValue, ObjectArrays) {
   expect_error([&] { (void)py::item(a); }, errc::out_of_range,
                "can only convert an array of size 1 to a Python scalar");
 }
+
+TEST(PyValue, ReprOfAnArrayWithoutPythonValuesDoesNotThrow) {
+  // regression (fuzz_pickle): a U array holding a code point above U+10FFFF
+  npio::array a(npio::dtype::parse("<U1"), {1});
+  std::memset(a.mutable_data(), 0xff, 4);
+  EXPECT_EQ(value(a).repr(), "array(<invalid code point in a U array>)");
+  EXPECT_THROW((void)py::tolist(a), npio::error);
+}
