@@ -337,3 +337,45 @@ assert z.shape == () and z.item() == {"foo": 34}, z
   ASSERT_TRUE(l.is_value());
   EXPECT_EQ(l.value().repr(), "{'k': [1, 2]}");
 }
+
+TEST(PickleRoundTrip, StructuredWithObjectsAndDtypesBackToNumpy) {
+  // NumPy-made pickles of object-holding structured arrays, dtypes and scalars,
+  // written back by npio, load in NumPy equal to the originals.
+  temp_dir d;
+  const char* names[] = {"arr_obj_struct", "arr_struct_sub", "arr_struct_title",
+                         "arr_M",          "dtype_struct",   "dtype_M",
+                         "scalar_U",       "scalar_c8",      "arr_nested_obj"};
+  for (const char* n : names) {
+    const auto v = pk::loads(read_bytes(golden() / (std::string(n) + ".p2.pkl")));
+    write_bytes(d.path / (std::string(n) + ".pkl"), pk::dumps(v, 3));
+  }
+  std::string out;
+  const std::string check = std::string(py_common) + R"PY(
+import numpy as np
+expect = {
+  "arr_obj_struct": np.array([(1, "x"), (2, [3])], dtype=[("a", "<i8"), ("b", "O")]),
+  "arr_struct_sub": np.zeros(2, dtype=[("a", "<f4", (2, 3)), ("b", [("c", "u1"), ("d", ">i8")])]),
+  "arr_struct_title": np.zeros(2, dtype=[(("the title", "a"), "<i2"), ("b", "u1")]),
+  "arr_M": np.array(["2020-01-01T00:00:01", "NaT"], dtype="<M8[ns]"),
+  "dtype_struct": np.dtype([("a", "<i4"), ("b", "O", (2,))]),
+  "dtype_M": np.dtype(">M8[25s]"),
+  "scalar_U": np.str_("ab"),
+  "scalar_c8": np.complex64(1 - 1j),
+  "arr_nested_obj": np.array([np.arange(3), np.array(["s"], dtype=object)], dtype=object),
+}
+bad = 0
+for name, want in expect.items():
+    got = pickle.load(open(os.path.join(sys.argv[1], name + ".pkl"), "rb"))
+    if isinstance(want, np.dtype):
+        ok = got == want and got.descr == want.descr
+    elif isinstance(want, np.ndarray) and want.dtype.names and want.dtype.hasobject:
+        ok = got.dtype == want.dtype and got.tolist() == want.tolist()
+    else:
+        ok = same(want, got)
+    if not ok:
+        bad += 1
+        print(name, repr(want), repr(got))
+sys.exit(1 if bad else 0)
+)PY";
+  EXPECT_EQ(run_python(check, {d.path.string()}, out), 0) << out;
+}
