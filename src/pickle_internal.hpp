@@ -5,6 +5,7 @@
 
 #include "py_node.hpp"
 
+#include <memory>
 #include <npio/pickle.hpp>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ struct context {
   std::uint64_t bytes_built = 0; // charged against limits.max_bytes
   int proto = 0;
   std::vector<value>* created = nullptr; // container nodes, for cycle checks and cleanup
+  // While no container has a second reference, an object array's state list
+  // may hand its items to the array instead of copying them (the VM puts them
+  // back if the list is ever reached again): list node -> the array's table.
+  bool may_steal = false;
+  std::vector<std::pair<py::detail::node*, std::shared_ptr<std::vector<value>>>>* stolen = nullptr;
 
   [[noreturn]] void fail(errc code, const std::string& msg) const;
   // Counts n bytes of built values against the limit.

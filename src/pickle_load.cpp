@@ -302,7 +302,17 @@ private:
     deeper(n, d);
   }
   void note_get(const value& v) {
-    if (access::ptr(v) && has_children(access::tag(v))) shared_ = true;
+    if (!access::ptr(v) || !has_children(access::tag(v)) || shared_) return;
+    shared_ = true;
+    // From now on values may be reached twice: give state lists back their items.
+    for (auto& [n, table] : stolen_) {
+      auto& items = static_cast<pyd::seq_node*>(n)->items;
+      items.clear();
+      items.reserve(table->size() - 1);
+      for (std::size_t i = 1; i < table->size(); ++i)
+        items.push_back(access::local_copy((*table)[i]));
+    }
+    stolen_.clear();
   }
 
   void memo_put(std::uint64_t key, const value& v) {
@@ -636,6 +646,7 @@ private:
   std::vector<value> graveyard_; // replaced memo entries, DUP'd values: alive until the end
   std::size_t reached_tracked_ = 0;
   bool shared_ = false; // a container was referenced twice (memo GET or DUP)
+  std::vector<std::pair<pyd::node*, std::shared_ptr<std::vector<value>>>> stolen_;
 };
 
 value vm::run(std::size_t& consumed) {
@@ -961,6 +972,8 @@ value vm::run(std::size_t& consumed) {
       value& inst = top();
       if (!scan_) {
         const std::uint32_t state_depth = depth_of(state);
+        cx_.may_steal = !shared_;
+        cx_.stolen = &stolen_;
         detail::build(inst, std::move(state), cx_);
         if (inst.is_ndarray()) {
           // the elements come from the state (its list): no need to visit them

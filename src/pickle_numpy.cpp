@@ -674,10 +674,19 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
     cx.charge(nbytes);
     if (dt.is_object() && !dt.is_subarray()) {
       std::vector<value> copy;
-      copy.reserve(items.size());
-      for (const auto& x : items)
-        copy.push_back(access::local_copy(x)); // nodes of this load only
-      an.a = py::make_object_array(shape, std::move(copy));
+      if (cx.may_steal && cx.stolen) {
+        // No other reference can reach the list's items: move them (see context).
+        auto& src = access::as<pyd::seq_node>(raw).items;
+        copy = std::move(src);
+        src.clear();
+        an.a = py::make_object_array(shape, std::move(copy));
+        cx.stolen->emplace_back(access::ptr(raw), an.a.base()->objects());
+      } else {
+        copy.reserve(items.size());
+        for (const auto& x : items)
+          copy.push_back(access::local_copy(x)); // nodes of this load only
+        an.a = py::make_object_array(shape, std::move(copy));
+      }
     } else {
       npio::array a(dt, shape);
       std::byte* d = a.mutable_data();

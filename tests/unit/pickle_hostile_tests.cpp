@@ -265,3 +265,24 @@ TEST(PickleHostile, NpyOffsetsAreFileOffsets) {
     EXPECT_EQ(e.offset(), hdr.size() + 2);
   }
 }
+
+TEST(PickleHostile, ObjectArrayStateListReachedAgainKeepsItsItems) {
+  // The state list of an object array, fetched again from the memo after BUILD:
+  // both the array and the list hold the items (npio moves them into the array
+  // while nothing else can reach the list, and puts them back here).
+  const std::string p = "\x80\x03"
+                        "cnumpy.core.multiarray\n_reconstruct\n"
+                        "cnumpy\nndarray\n"
+                        "K\x00\x85"
+                        "C\x01"
+                        "b\x87R"
+                        "(K\x01K\x02\x85"
+                        "cnumpy\ndtype\nX\x02\x00\x00\x00O8\x89\x88\x87R"
+                        "(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb"
+                        "\x89]q\x07(K\x05X\x01\x00\x00\x00"
+                        "ae"
+                        "tb"
+                        "h\x07\x86."s;
+  const value v = pk::loads(p);
+  EXPECT_EQ(v.repr(), "(array([5, 'a'], dtype=object), [5, 'a'])");
+}
