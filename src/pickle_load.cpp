@@ -304,6 +304,12 @@ private:
   void note_get(const value& v) {
     if (!access::ptr(v) || !has_children(access::tag(v)) || shared_) return;
     shared_ = true;
+    // Every container a later GET can reach is in the memo now or will be put
+    // there (tracked then): any cycle goes through a tracked node.
+    for (const auto& m : dense_)
+      track(m);
+    for (const auto& [k, m] : sparse_)
+      track(m);
     // From now on values may be reached twice: give state lists back their items.
     for (auto& [n, table] : stolen_) {
       auto& items = static_cast<pyd::seq_node*>(n)->items;
@@ -316,8 +322,13 @@ private:
   }
 
   void memo_put(std::uint64_t key, const value& v) {
-    track(v);
-    if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
+    // Containers need tracking only once one can be reached twice (see note_get).
+    if (shared_) track(v);
+    if (key == dense_.size() && key < opt_.limits.max_memo) { // MEMOIZE, sequential PUTs
+      dense_.push_back(access::local_copy(v));
+      present_.push_back(1);
+      ++memo_count_;
+    } else if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
       if (key >= dense_.size()) dense_.resize(key + 1), present_.resize(key + 1, 0);
       if (!present_[key])
         ++memo_count_;
