@@ -217,7 +217,7 @@ class TestObjectJson(unittest.TestCase):
         self.assertIn("Object arrays cannot be loaded when allow_pickle=False", p.stderr.decode())
 
     def test_raw_pickle_both_ways(self):
-        v = {"a": [1, 2.5, None], "b": (b"x",), 3: {"s"}}
+        v = {"a": [1, 2.5, None], "b": (b"x",), 3: {"s"}, "big": [2**100, -(3**90), 2**64 - 1]}
         with open(self.path("v.pkl"), "wb") as f:
             pickle.dump(v, f, protocol=2)
         doc = self.json_of(self.path("v.pkl"))

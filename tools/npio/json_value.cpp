@@ -3,11 +3,12 @@
 // pickle (or a JSON document) controls the nesting depth.
 //
 // Big ints: nlohmann::json has no arbitrary-precision integers, so an int that
-// fits neither int64 nor uint64 is handed to the writer as a binary node of
-// subtype 1 holding its decimal digits (json_array.cpp's write_json prints it
-// as a bare number). On input, such numbers arrive as doubles and are taken
-// exactly as the double's integer value.
+// fits neither int64 nor uint64 is a big-int node (json_array.hpp: a binary
+// node of subtype 1 holding the decimal digits), which write_json prints as a
+// bare number and parse_json makes from one.
 #include "json_value.hpp"
+
+#include "json_array.hpp"
 
 #include <bit>
 #include <charconv>
@@ -110,8 +111,7 @@ json int_json(const value& v) {
     auto r = std::from_chars(digits.data(), digits.data() + digits.size(), u);
     if (r.ec == std::errc() && r.ptr == digits.data() + digits.size()) return json(u);
   }
-  json::binary_t b(std::vector<std::uint8_t>(digits.begin(), digits.end()), 1);
-  return json::binary(std::move(b));
+  return big_int_json(digits);
 }
 
 double json_double(const json& j, const char* what) {
@@ -128,10 +128,7 @@ double json_double(const json& j, const char* what) {
 value json_int(const json& j) {
   if (j.is_number_integer())
     return j.is_number_unsigned() ? value(j.get<std::uint64_t>()) : value(j.get<std::int64_t>());
-  if (j.is_binary()) {
-    const auto& b = j.get_binary();
-    return value::integer(std::string(b.begin(), b.end()));
-  }
+  if (const auto digits = big_int_digits(j)) return value::integer(*digits);
   const double d = j.get<double>();
   char buf[400];
   std::snprintf(buf, sizeof buf, "%.0f", d);
