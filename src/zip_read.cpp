@@ -840,6 +840,56 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
   }
 }
 
+std::vector<std::byte> read_prefix(const source& src, const entry& e, std::size_t n) {
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, e.usize));
+  std::vector<std::byte> out(want);
+  if (want == 0) return out;
+  if (e.method == method_stored) {
+    src.read(e.data_offset, out);
+    return out;
+  }
+  if (e.method != method_deflate) {
+    // bzip2 and lzma are rare in archives: decode the member, keep the start.
+    std::vector<std::byte> all;
+    read_member(src, e, [&](std::size_t m) {
+      all.resize(m);
+      return std::span<std::byte>(all);
+    });
+    all.resize(want);
+    return all;
+  }
+  z_stream z{};
+  if (inflateInit2(&z, -15) != Z_OK) throw error(errc::limit_exceeded, "out of memory (zlib)");
+  struct guard {
+    z_stream* z;
+    ~guard() { inflateEnd(z); }
+  } g{&z};
+  std::vector<std::byte> in(std::size_t(64) << 10);
+  std::uint64_t pos = 0;
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(want);
+  while (z.avail_out > 0) {
+    if (z.avail_in == 0) {
+      if (pos == e.csize) break;
+      const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), e.csize - pos));
+      src.read(e.data_offset + pos, std::span(in.data(), k));
+      pos += k;
+      z.next_in = reinterpret_cast<Bytef*>(in.data());
+      z.avail_in = static_cast<uInt>(k);
+    }
+    const int r = inflate(&z, Z_NO_FLUSH);
+    if (r == Z_STREAM_END) break;
+    if (r != Z_OK && !(r == Z_BUF_ERROR && z.avail_in == 0))
+      fail(errc::zip_bad_archive, "invalid deflate data", src, e.name, e.data_offset);
+  }
+  if (z.avail_out != 0)
+    fail(errc::zip_bad_archive,
+         "deflate data ends after " + std::to_string(want - z.avail_out) + " of " +
+             std::to_string(e.usize) + " declared bytes",
+         src, e.name);
+  return out;
+}
+
 bool safe_name(std::string_view name) noexcept {
   if (name.empty() || name.front() == '/' || name.find('\\') != std::string_view::npos ||
       name.find('\0') != std::string_view::npos)

@@ -455,3 +455,27 @@ TEST(npz_write, empty_savez_is_an_end_record_like_numpy) {
   EXPECT_TRUE(npio::npz_file::open(dir / "e.npz").files().empty());
   fs::remove_all(dir);
 }
+
+TEST(npz_read, header_of_reads_only_the_header) {
+  for (const char* name : {"numpy_savez.npz", "numpy_savez_compressed.npz", "zipfile_bzip2.npz",
+                           "zipfile_lzma.npz", "infozip_streamed.npz"}) {
+    SCOPED_TRACE(name);
+    const auto z = npio::npz_file::open(golden / name);
+    for (const auto& k : z.files()) {
+      if (!z.is_npy(k)) {
+        try {
+          (void)z.header_of(k);
+          ADD_FAILURE();
+        } catch (const npio::error& e) {
+          EXPECT_EQ(e.code(), npio::errc::type_mismatch);
+        }
+        continue;
+      }
+      const auto h = z.header_of(k);
+      const auto a = z.at(k);
+      EXPECT_EQ(h.dtype, a.dtype()) << k;
+      EXPECT_EQ(h.shape, a.shape()) << k;
+      EXPECT_EQ(h.data_size, a.nbytes()) << k;
+    }
+  }
+}
