@@ -296,6 +296,33 @@ TEST(AtomicSave, FortranWriterMatchesNumpy) {
   EXPECT_EQ(first_difference(read_file(f.path), read_file(golden_dir() / "be_i4.3f.npy")), "");
 }
 
+TEST(AtomicSave, SaveThroughASymlinkWritesItsTarget) {
+  // np.save opens the path with 'wb', which follows a symbolic link: the link
+  // stays, the file it points to gets the new array. The atomic rename must
+  // replace that file, not the link.
+  temp_dir dir;
+  fs::create_directory(dir / "store");
+  fs::copy_file(golden_dir() / "le_f8.2c.npy", dir / "store" / "real.npy");
+  fs::create_symlink(fs::path("store") / "real.npy", dir / "link.npy");
+  npio::save(dir / "link.npy", npio::load(golden_dir() / "be_i4.1d.npy"));
+  EXPECT_TRUE(fs::is_symlink(dir / "link.npy"));
+  EXPECT_EQ(first_difference(read_file(dir / "store" / "real.npy"),
+                             read_file(golden_dir() / "be_i4.1d.npy")),
+            "");
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"link.npy", "store"}));
+  EXPECT_EQ(fs::directory_iterator(dir / "store")->path().filename(), "real.npy");
+  // and with npy_writer
+  {
+    npio::npy_writer w(dir / "link.npy", npio::dtype::parse("<f8"), {3, 4});
+    w.write(read_file(golden_dir() / "le_f8.2c.bin"));
+    w.commit();
+  }
+  EXPECT_TRUE(fs::is_symlink(dir / "link.npy"));
+  EXPECT_EQ(first_difference(read_file(dir / "store" / "real.npy"),
+                             read_file(golden_dir() / "le_f8.2c.npy")),
+            "");
+}
+
 TEST(AtomicSave, SaveIntoAMissingDirectoryFails) {
   temp_dir dir;
   npio::array a = npio::load(golden_dir() / "le_f8.1d.npy");
