@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <npio/npio.hpp>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,6 +322,21 @@ TEST(AtomicSave, SaveThroughASymlinkWritesItsTarget) {
   EXPECT_EQ(first_difference(read_file(dir / "store" / "real.npy"),
                              read_file(golden_dir() / "le_f8.2c.npy")),
             "");
+}
+
+TEST(AtomicSave, PermissionsLikeOpenWb) {
+  // np.save's open('wb') keeps an existing file's mode and creates new files
+  // with 0666 & ~umask.
+  old_file f;
+  fs::permissions(f.path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  npio::save(f.path, npio::load(golden_dir() / "u1.1d.npy"));
+  EXPECT_EQ(fs::status(f.path).permissions() & fs::perms::mask,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  const mode_t old_mask = ::umask(027);
+  npio::save(f.dir / "new.npy", npio::load(golden_dir() / "u1.1d.npy"));
+  ::umask(old_mask);
+  EXPECT_EQ(fs::status(f.dir / "new.npy").permissions() & fs::perms::mask,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
 }
 
 TEST(AtomicSave, SaveIntoAMissingDirectoryFails) {
