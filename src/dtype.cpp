@@ -298,7 +298,7 @@ dtype dtype::subarray(const dtype& base, std::vector<std::int64_t> shape) {
 namespace {
 
 struct named {
-  const char* name;
+  std::string_view name; // not const char*: comparing sizes first saves a strlen per entry
   char kind;
   std::size_t size;
 };

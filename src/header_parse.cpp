@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <npio/io.hpp>
+#include <optional>
 
 namespace npio {
 inline namespace v1 {
@@ -52,6 +53,95 @@ std::string short_repr(const literal& v) {
 std::size_t utf8_length(std::string_view s) {
   return static_cast<std::size_t>(
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// The fast path: a header exactly as np.save writes it,
+//   {'descr': 'D', 'fortran_order': B, 'shape': (S), }   (then spaces, '\n')
+// with a plain dtype string D. It accepts only text the full parser reads the
+// same way, and leaves everything else (errors included) to the full parser,
+// so results and messages cannot differ. Most files take it: it saves the
+// literal tree, the key bookkeeping and their allocations (small-file loads).
+template <std::size_t N> inline bool eat(std::string_view& t, const char (&lit)[N]) {
+  constexpr std::size_t n = N - 1;
+  if (t.size() < n || std::memcmp(t.data(), lit, n) != 0) return false;
+  t.remove_prefix(n);
+  return true;
+}
+
+inline bool descr_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '<' ||
+         c == '>' || c == '|' || c == '=' || c == '[' || c == ']';
+}
+
+bool parse_canonical(std::string_view t, header& h) {
+  if (!eat(t, "{'descr': '")) return false;
+  std::size_t n = 0;
+  while (n < t.size() && n < 64 && descr_char(t[n]))
+    ++n;
+  if (n == 0 || n == t.size() || t[n] != '\'') return false;
+  const std::string_view descr_text = t.substr(0, n);
+  t.remove_prefix(n + 1);
+  if (!eat(t, ", 'fortran_order': ")) return false;
+  if (eat(t, "False"))
+    h.fortran_order = false;
+  else if (eat(t, "True"))
+    h.fortran_order = true;
+  else
+    return false;
+  if (!eat(t, ", 'shape': (")) return false;
+  // Python's repr of a tuple of ints: (), (N,), (N, M, ...).
+  while (!t.empty() && t[0] != ')') {
+    std::size_t d = 0;
+    std::int64_t v = 0;
+    while (d < t.size() && d < 18 && t[d] >= '0' && t[d] <= '9')
+      v = v * 10 + (t[d++] - '0');
+    if (d == 0 || d == 18 || (d > 1 && t[0] == '0')) return false; // big or not Python syntax
+    t.remove_prefix(d);
+    h.shape.push_back(v);
+    if (h.shape.size() > max_ndim) return false;
+    if (eat(t, ", ")) {
+      if (h.shape.size() == 1 && !t.empty() && t[0] == ')') return false; // "(N, )"
+      continue;
+    }
+    if (eat(t, ",")) {
+      if (h.shape.size() != 1 || t.empty() || t[0] != ')') return false;
+      continue;
+    }
+    if (h.shape.size() == 1) return false; // "(N)" is an int, not a tuple
+  }
+  if (!eat(t, "), }")) return false;
+  std::size_t pad = 0;
+  while (pad < t.size() && t[pad] == ' ')
+    ++pad;
+  if (pad + 1 != t.size() || t[pad] != '\n') return false;
+
+  // Loading many files of one dtype parses the same descr again and again:
+  // remember the last one per thread (dtypes are immutable and shared).
+  thread_local std::string last_text;
+  thread_local std::optional<dtype> last_dtype;
+  if (last_dtype && descr_text == last_text) {
+    h.dtype = *last_dtype;
+  } else {
+    literal descr;
+    descr.k = K::string;
+    descr.s.assign(descr_text);
+    try {
+      h.dtype = detail::dtype_from_literal(descr);
+    } catch (const error&) {
+      return false;
+    }
+    last_text.assign(descr_text);
+    last_dtype = h.dtype;
+  }
+  if (h.dtype.is_subarray()) return false;
+  const std::uint64_t item = h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();
+  std::uint64_t count = 1;
+  for (auto dim : h.shape)
+    if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(dim), &count) ||
+        count > (std::uint64_t(1) << 62))
+      return false;
+  return !__builtin_mul_overflow(count, item, &h.data_size) &&
+         h.data_size <= (std::uint64_t(1) << 62);
 }
 
 } // namespace
@@ -104,6 +194,15 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
     if (const auto bad = detail::find_invalid_utf8(text); bad != std::string_view::npos)
       fail(errc::header_encoding, "header is not valid UTF-8", start + bad);
     if (const auto n = utf8_length(text); n > max_header_size) too_large(n);
+  }
+
+  {
+    header h;
+    if (parse_canonical(text, h)) {
+      h.version = {major, 0};
+      h.data_offset = start + hlen;
+      return h;
+    }
   }
 
   literal d;

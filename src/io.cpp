@@ -3,6 +3,7 @@
 #include "file.hpp"
 #include "hooks.hpp"
 
+#include <array>
 #include <cstring>
 #include <fcntl.h>
 #include <istream>
@@ -93,21 +94,46 @@ public:
   }
 };
 
+// A file read through one 4 KiB buffer: the first read() brings the preamble,
+// the header and (for small files) all the data, so a small .npy costs open,
+// fstat, one read and close; bulk data then goes straight to its destination.
+// The size from fstat means no read is spent discovering the end of the file.
 class fd_source final : public source {
 public:
-  fd_source(detail::fd_handle fd, std::filesystem::path p)
-      : fd_(std::move(fd)), path_(std::move(p)), left_(detail::file_size(fd_.get(), path_)) {}
+  fd_source(detail::fd_handle fd, const std::filesystem::path& p)
+      : fd_(std::move(fd)), path_(p), left_(detail::file_size(fd_.get(), path_)) {}
   std::size_t read(std::byte* dst, std::size_t n) override {
-    const std::size_t got = detail::read_full(fd_.get(), dst, n, path_);
-    left_ -= std::min<std::uint64_t>(left_, got);
+    std::size_t got = 0;
+    if (!filled_) {
+      filled_ = true;
+      if (n < buf_.size() && left_ > n) {
+        end_ = detail::read_full(
+            fd_.get(), buf_.data(),
+            static_cast<std::size_t>(std::min<std::uint64_t>(left_, buf_.size())), path_);
+        left_ -= end_;
+      }
+    }
+    if (at_ < end_) {
+      got = std::min(n, end_ - at_);
+      std::memcpy(dst, buf_.data() + at_, got);
+      at_ += got;
+    }
+    if (got < n && left_ > 0) {
+      const std::size_t more = detail::read_full(fd_.get(), dst + got, n - got, path_);
+      left_ -= std::min<std::uint64_t>(left_, more);
+      got += more;
+    }
     return got;
   }
-  std::optional<std::uint64_t> remaining() const override { return left_; }
+  std::optional<std::uint64_t> remaining() const override { return left_ + (end_ - at_); }
 
 private:
   detail::fd_handle fd_;
-  std::filesystem::path path_;
-  std::uint64_t left_;
+  const std::filesystem::path& path_;
+  std::uint64_t left_; // bytes in the file not yet read from it
+  std::array<std::byte, 4096> buf_;
+  std::size_t at_ = 0, end_ = 0;
+  bool filled_ = false;
 };
 
 class span_source final : public source {
@@ -214,7 +240,9 @@ array read_data(source& src, const header& h, std::span<const std::byte> extra,
 }
 
 loaded load_from(source& src, const load_options& o, const std::filesystem::path* path) {
-  std::vector<std::byte> prefix(6);
+  std::vector<std::byte> prefix;
+  prefix.reserve(256); // a typical header (128 bytes) without regrowing
+  prefix.resize(6);
   const std::size_t got = src.read(prefix.data(), 6);
   prefix.resize(got);
   if (got == 0) throw error(errc::truncated, "No data left in file", {}, {}, 0);
@@ -255,6 +283,11 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
 
 loaded load(const std::filesystem::path& path, const load_options& options) {
   try {
+    if (options.mmap_mode == mmap_mode::r || options.mmap_mode == mmap_mode::c) {
+      // One open and one read for the header (the other modes open for writing).
+      if (auto a = detail::map_npy_or_zip(path, options.mmap_mode, effective_max_header(options)))
+        return loaded(std::move(*a));
+    }
     if (options.mmap_mode != mmap_mode::none) {
       // .npz archives map their own members; everything else goes to open_memmap.
       auto fd = detail::open_file(path, O_RDONLY);

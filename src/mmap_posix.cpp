@@ -2,9 +2,12 @@
 // mapping, which stays alive as long as any view of it does.
 #include "file.hpp"
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <npio/io.hpp>
+#include <optional>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,11 +27,14 @@ struct mapping {
   }
 };
 
-// Reads the header with one pread in the common case.
+// Reads the header with one pread in the common case. `first` (at least 4096
+// bytes) receives the start of the file; its length is returned in `got`.
 header read_file_header(int fd, const std::filesystem::path& path, std::uint64_t size,
-                        std::size_t max_header) {
-  std::vector<std::byte> head(static_cast<std::size_t>(std::min<std::uint64_t>(size, 4096)));
-  head.resize(detail::pread_full(fd, head.data(), head.size(), 0, path));
+                        std::size_t max_header, std::span<std::byte> first, std::size_t& got) {
+  got = detail::pread_full(fd, first.data(),
+                           static_cast<std::size_t>(std::min<std::uint64_t>(size, first.size())), 0,
+                           path);
+  const std::span<const std::byte> head = first.first(got);
   auto r = try_read_header(head, max_header);
   if (!r && r.code() == errc::truncated && head.size() < size && head.size() >= 12) {
     // A long header: read exactly what it declares, within the limit read_header checks.
@@ -37,9 +43,9 @@ header read_file_header(int fd, const std::filesystem::path& path, std::uint64_t
     for (std::size_t i = 0; i < lenfield; ++i)
       hlen |= std::uint64_t(static_cast<std::uint8_t>(head[8 + i])) << (8 * i);
     const std::uint64_t need = std::min<std::uint64_t>(8 + lenfield + hlen, size);
-    head.resize(static_cast<std::size_t>(need));
-    head.resize(detail::pread_full(fd, head.data(), head.size(), 0, path));
-    return read_header(head, max_header);
+    std::vector<std::byte> all(static_cast<std::size_t>(need));
+    all.resize(detail::pread_full(fd, all.data(), all.size(), 0, path));
+    return read_header(all, max_header);
   }
   return std::move(r).value();
 }
@@ -105,13 +111,37 @@ array open_memmap(const std::filesystem::path& path, mmap_mode mode, std::option
     const int oflags = mode == mmap_mode::r || mode == mmap_mode::c ? O_RDONLY : O_RDWR;
     auto fd = detail::open_file(path, oflags);
     const std::uint64_t size = detail::file_size(fd.get(), path);
-    const header h = read_file_header(fd.get(), path, size, max_header_size);
+    std::array<std::byte, 4096> first;
+    std::size_t got = 0;
+    const header h = read_file_header(fd.get(), path, size, max_header_size, first, got);
     if (h.dtype.has_object()) no_objects();
     return map_array(fd.get(), path, h, size, mode == mmap_mode::w_plus ? mmap_mode::r_plus : mode);
   } catch (const error& e) {
     throw e.with_context(path.string());
   }
 }
+
+namespace detail {
+
+std::optional<array> map_npy_or_zip(const std::filesystem::path& path, mmap_mode mode,
+                                    std::size_t max_header_size) {
+  auto fd = open_file(path, O_RDONLY);
+  const std::uint64_t size = file_size(fd.get(), path);
+  std::array<std::byte, 4096> first;
+  std::size_t got = 0;
+  header h;
+  try {
+    h = read_file_header(fd.get(), path, size, max_header_size, first, got);
+  } catch (const error&) {
+    // Not an .npy (empty, an archive, a pickle): the caller dispatches as np.load does.
+    if (got < 6 || std::memcmp(first.data(), "\x93NUMPY", 6) != 0) return std::nullopt;
+    throw;
+  }
+  if (h.dtype.has_object()) no_objects();
+  return map_array(fd.get(), path, h, size, mode);
+}
+
+} // namespace detail
 
 } // namespace v1
 } // namespace npio

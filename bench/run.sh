@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the .npy benchmarks of npio (bench/bench_npy.cpp) and of NumPy
+# (bench/npy_numpy.py) on the same files, then prints the table of ratios.
+#   bash bench/run.sh BUILD_DIR [extra npio_bench flags, e.g. --benchmark_filter=small]
+# Environment: NPIO_BENCH_DIR (data, default BUILD_DIR/bench-data; needs ~3 GiB
+# free), NPIO_BENCH_BYTES (big file, default 1 GiB), NPIO_BENCH_SMALL (small
+# files, default 10000), NPIO_BENCH_REPS (repetitions, default 5).
+# Progress goes to stderr; the table goes to stdout and to DATA/report.md.
+set -euo pipefail
+
+build=${1:?usage: bench/run.sh BUILD_DIR [npio_bench flags]}
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+python=${NPIO_PYTHON:-/usr/bin/python3}
+data=${NPIO_BENCH_DIR:-$build/bench-data}
+bytes=${NPIO_BENCH_BYTES:-1073741824}
+small=${NPIO_BENCH_SMALL:-10000}
+reps=${NPIO_BENCH_REPS:-5}
+bench=$build/bin/npio_bench
+[[ -x $bench ]] || { echo "bench/run.sh: $bench not built" >&2; exit 1; }
+mkdir -p "$data"
+data=$(cd "$data" && pwd)
+trap 'rm -rf "$data/out"' EXIT
+
+"$python" "$here/npy_numpy.py" setup "$data" --bytes "$bytes" --small "$small"
+echo "== npio ($bench)" >&2
+NPIO_BENCH_DIR=$data "$bench" --benchmark_repetitions="$reps" \
+  --benchmark_display_aggregates_only=true --benchmark_out="$data/npio.json" \
+  --benchmark_out_format=json "$@" >&2
+echo "== NumPy" >&2
+"$python" "$here/npy_numpy.py" time "$data" --reps "$reps" >"$data/numpy.json"
+"$python" "$here/npy_numpy.py" report "$data/npio.json" "$data/numpy.json" | tee "$data/report.md"
+echo >&2
+echo "medians:" >&2
+"$python" "$here/npy_numpy.py" report --stat median "$data/npio.json" "$data/numpy.json" >&2
