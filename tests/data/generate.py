@@ -491,6 +491,13 @@ def gen_legacy(g):
                                ("be_S3", ">S3", np.array([b"ab", b"xyz"]))]:
         text = ("{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (spelling, arr.shape)).encode()
         g.add_raw("legacy_descr_" + tag, preamble(text, (1, 0), 64) + arr.tobytes(), "legacy")
+    # escapes in strings: \x, \u, \U, octal, and a quote escaped inside
+    esc = g.fill(np.dtype([("aA", "<i2"), ("b\u00e9", "<i2"), ("c'd", "<i2"), ("e\U0001f600", "<i2"),
+                           ("tab\t", "<i2")]), (2,))
+    g.add_raw("legacy_escapes",
+              preamble(b"{'descr': [('a\\x41', '\\x3ci2'), ('b\\u00e9', '<i2'), ('c\\'d', '<\\151\\62'), "
+                       b"('e\\U0001F600', '<i2'), ('tab\\t', '<i2')], "
+                       b"'fortran_order': False, 'shape': (2,), }", (3, 0), 64) + esc.tobytes(), "legacy")
     # int shape in a structured descr means (n,)
     dt = np.dtype([("a", "<i4", (2,))])
     ia = g.fill(dt, (2,))
