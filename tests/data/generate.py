@@ -361,6 +361,8 @@ def gen_arrays(g):
         for i, fname in enumerate(dt.names or ()):
             if fname and fname.isprintable() and "," not in fname and "\\" not in fname:
                 g.add_saved(f"{tag}.vf{i}", base[fname], "view", base=bname, ops="f" + fname)
+                if i == 0:  # a field of the transposed (F-contiguous) base
+                    g.add_saved(f"{tag}.vTf{i}", base.T[fname], "view", base=bname, ops="T,f" + fname)
     # itemsize 0 (NumPy writes '|V0'; S0 and U0 become S1 and U1 in arrays)
     for lay, a in layouts(g, np.dtype("V0"))[:6]:
         g.add_saved(f"V0.{lay}", a, "scalar")
