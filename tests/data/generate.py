@@ -289,6 +289,7 @@ def struct_dtypes():
     d["nofields"] = np.dtype({"names": [], "formats": [], "itemsize": 8})
     d["allkinds"] = np.dtype([("b", "?"), ("u", "u1"), ("h", "<f2"), ("c", "<c16"), ("t", "<M8[ns]"),
                               ("d", "<m8[s]"), ("s", "<U2"), ("v", "V3"), ("g", "<f16"), ("z", "<c32")])
+    d["one"] = np.dtype([("x", "<f4")])  # a field view of it can be F-contiguous
     d["names"] = np.dtype([("it's", "<i2"), ('a"b\'c', "<i2"), ("back\\slash", "<i2"),
                            ("tab\tnl\n", "<i2"), ("\x01ctl", "<i2"), ("latin\u00e9", "<i2")])
     return d
