@@ -763,6 +763,11 @@ std::vector<std::vector<std::byte>> read_lzma(const source& src, const entry& e)
   if (lzma_properties_decode(&filters[0], nullptr, reinterpret_cast<const std::uint8_t*>(props),
                              5) != LZMA_OK)
     fail(errc::zip_bad_archive, "bad lzma properties", src, e.name, e.data_offset);
+  // The dictionary is allocated up front from the properties: never more than
+  // the member can use (a hostile header may ask for 4 GiB).
+  auto* lz = static_cast<lzma_options_lzma*>(filters[0].options);
+  lz->dict_size = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+      lz->dict_size, LZMA_DICT_SIZE_MIN, std::max<std::uint64_t>(e.usize, LZMA_DICT_SIZE_MIN)));
   lzma_stream z = LZMA_STREAM_INIT;
   const lzma_ret ir = lzma_raw_decoder(&z, filters);
   std::free(filters[0].options);

@@ -414,6 +414,69 @@ class TestMatrix(Base):
                     self.check_one(a, fortran, "m%d" % n)
 
 
+# ---- the float rule over many bit patterns -------------------------------------------
+
+
+def random_floats(dtype, n, seed):
+    """n values of a float dtype from random bit patterns (every class of value)."""
+    rng = np.random.default_rng(seed)
+    if dtype == np.dtype("<f2"):
+        return np.arange(65536, dtype=np.uint32).astype("<u2").view("<f2")
+    if dtype.itemsize in (4, 8):
+        bits = rng.integers(0, 2 ** (8 * dtype.itemsize), size=n, dtype=np.uint64,
+                            endpoint=False)
+        return bits.astype("<u%d" % dtype.itemsize).view(dtype)
+    # x87 extended: 64-bit significand with an explicit integer bit, 15-bit
+    # exponent and a sign; keep to the encodings a CPU produces (no unnormals).
+    raw = np.zeros((n, 16), dtype=np.uint8)
+    mant = rng.integers(0, 2 ** 63, size=n, dtype=np.uint64)
+    se = rng.integers(0, 2 ** 16, size=n, dtype=np.uint64).astype(np.uint16)
+    se[: n // 20] &= 0x8000  # some subnormals
+    normal = (se & 0x7FFF) != 0
+    mant = np.where(normal, mant | np.uint64(1 << 63), mant)
+    raw[:, :8] = mant.astype("<u8").view(np.uint8).reshape(n, 8)
+    raw[:, 8:10] = se.astype("<u2").view(np.uint8).reshape(n, 2)
+    return raw.view(np.longdouble).reshape(n)
+
+
+class TestFloatRule(Base):
+    def check(self, dt, n):
+        a = random_floats(np.dtype(dt), n, seed=len(dt))
+        src = self.path("r.npy")
+        np.save(src, a)
+        expected = ref_document(a, False)
+        self.assertEqual(self.json_of(src), ordered(expected))
+        doc = self.path("r.json")
+        with open(doc, "w") as f:
+            f.write(dump(expected))
+        out = self.path("r.out.npy")
+        p = run("from-json", doc, out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        back = np.load(out)
+        nan = np.isnan(a)
+        self.assertTrue(np.array_equal(np.isnan(back), nan))
+        # Every non-NaN value comes back exactly, sign of zero included.
+        keep = ~nan
+        if a.dtype.itemsize == 16:
+            got = back[keep].view(np.uint8).reshape(-1, 16)[:, :10]
+            want = a[keep].view(np.uint8).reshape(-1, 16)[:, :10]
+        else:
+            got, want = back[keep].view("u%d" % a.itemsize), a[keep].view("u%d" % a.itemsize)
+        self.assertTrue(np.array_equal(got, want))
+
+    def test_every_float16(self):
+        self.check("<f2", 65536)
+
+    def test_random_float32(self):
+        self.check("<f4", 20000)
+
+    def test_random_float64(self):
+        self.check("<f8", 20000)
+
+    def test_random_long_double(self):
+        self.check(np.dtype(LD).newbyteorder("<").str, 20000)
+
+
 # ---- other header forms --------------------------------------------------------
 
 
@@ -501,6 +564,33 @@ class TestFromJson(Base):
                                      '"data": [1, -3]}')
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(np.load(out).tolist(), [1.0, -3.0])
+
+    def test_big_integers(self):
+        big = 123456789012345678901234567890
+        src, out, p = self.from_json('{"dtype": "<f8", "shape": [2], "fortran_order": false, '
+                                     '"data": [%d, %d]}' % (big, -big))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(np.load(out).tolist(), [float(big), -float(big)])
+        src, out, p = self.from_json('{"dtype": "<u8", "shape": [], "fortran_order": false, '
+                                     '"data": %d}' % big, "big2")
+        self.assert_one_line_error(p, src)
+        self.assertIn(b"out of range", p.stderr)
+
+    def test_subarray_dtype_at_top_level(self):
+        # np.zeros(3, ('<f8', (2,))) is a (3, 2) float64 array; from-json agrees,
+        # in either order.
+        for fortran in (False, True):
+            src, out, p = self.from_json(
+                '{"dtype": ["<f8", [2]], "shape": [3], "fortran_order": %s, '
+                '"data": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}' % ("true" if fortran else "false"),
+                "sub%d" % fortran)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            want = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+            if fortran:
+                want = np.asfortranarray(want)
+            buf = io.BytesIO()
+            np.save(buf, want)
+            self.assertEqual(open(out, "rb").read(), buf.getvalue())
 
     def test_no_suffix_added(self):
         src, _, _ = self.from_json('{"dtype": "|u1", "shape": [], "fortran_order": false, '
@@ -642,8 +732,9 @@ class TestErrors(Base):
         for args in ((), ("json",), ("info", "a", "b"), ("nope",), ("json", "--encoding", "x", "f")):
             with self.subTest(args=args):
                 p = run(*args)
-                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(p.returncode, 1, p.stderr)
                 self.assertTrue(p.stderr.startswith(b"npio: "))
+                self.assertEqual(p.stderr.count(b"\n"), 1, p.stderr)
 
     def test_help_everywhere(self):
         for args in (("--help",), ("info", "--help"), ("json", "--help"),
@@ -691,6 +782,28 @@ class TestNpz(Base):
             self.assertEqual(z["first"].dtype, a.dtype)
             np.testing.assert_array_equal(z["first"], a)
             np.testing.assert_array_equal(z["b"], b)
+
+
+    def test_compressed_archive(self):
+        a = np.arange(12, dtype=">u2").reshape(3, 4)
+        b = np.array(["x", "\u00e9\u00e9"], dtype="<U2")
+        path = self.path("c.npz")
+        np.savez_compressed(path, a=a, b=b)
+        self.assertEqual(self.json_of(path), ordered({"members": {
+            "a": ref_document(a, False), "b": ref_document(b, False)}}))
+        info = self.info_of(path)
+        self.assertEqual(info["shape"], ["(3, 4)", "(2,)"])
+        self.assertEqual(info["descr"], ["'>u2'", "'<U2'"])
+        self.assertTrue(all("deflated" in m for m in info["member"]), info["member"])
+
+    def test_truncated_archive(self):
+        path = self.path("t.npz")
+        np.savez(path, a=np.arange(100))
+        raw = open(path, "rb").read()
+        open(path, "wb").write(raw[: len(raw) // 2])
+        for cmd in ("json", "info"):
+            with self.subTest(cmd):
+                self.assert_one_line_error(run(cmd, path), path)
 
 
 # ---- runner ----------------------------------------------------------------------------

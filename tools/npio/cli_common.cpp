@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,8 +78,8 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
   return out;
 }
 
-std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_t n,
-                                   std::uint64_t& file_size) {
+std::vector<std::byte> read_range(const std::filesystem::path& path, std::uint64_t offset,
+                                  std::size_t n, std::uint64_t& file_size) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) io_fail("cannot open", path);
   struct stat st {};
@@ -93,14 +94,27 @@ std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_
   }
   file_size = static_cast<std::uint64_t>(st.st_size);
   // Never allocate more than the bytes the file really has.
-  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, file_size));
+  const std::uint64_t present = file_size > offset ? file_size - offset : 0;
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, present));
   std::vector<std::byte> out(want);
-  const std::size_t got = want ? std::fread(out.data(), 1, want, f) : 0;
+  std::size_t got = 0;
+  if (want) {
+    if (::fseeko(f, static_cast<off_t>(offset), SEEK_SET) != 0) {
+      std::fclose(f);
+      io_fail("cannot read", path);
+    }
+    got = std::fread(out.data(), 1, want, f);
+  }
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) io_fail("cannot read", path);
   out.resize(got);
   return out;
+}
+
+std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_t n,
+                                   std::uint64_t& file_size) {
+  return read_range(path, 0, n, file_size);
 }
 
 bool has_npy_magic(std::span<const std::byte> b) noexcept {
@@ -113,9 +127,13 @@ bool has_zip_magic(std::span<const std::byte> b) noexcept {
                            std::memcmp(b.data(), "PK\x05\x06", 4) == 0);
 }
 
-npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_header_size,
-                             std::uint64_t& file_size) {
-  auto pre = read_prefix(path, 12, file_size);
+npio::header read_npy_header_at(const std::filesystem::path& path, std::uint64_t offset,
+                                std::uint64_t length, std::size_t max_header_size) {
+  std::uint64_t file_size = 0;
+  const auto cap = [&](std::uint64_t n) {
+    return static_cast<std::size_t>(std::min<std::uint64_t>({n, length, SIZE_MAX}));
+  };
+  auto pre = read_range(path, offset, cap(12), file_size);
   std::uint64_t need = pre.size();
   if (pre.size() >= 10 && has_npy_magic(pre)) {
     const auto u8 = [&](std::size_t i) { return static_cast<std::uint64_t>(pre[i]); };
@@ -125,15 +143,20 @@ npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_
     else if ((major == 2 || major == 3) && pre.size() >= 12)
       need = 12 + (u8(8) | u8(9) << 8 | u8(10) << 16 | u8(11) << 24);
   }
-  // read_prefix caps the read at the file's real size.
-  if (need > pre.size())
-    pre = read_prefix(path, static_cast<std::size_t>(std::min<std::uint64_t>(need, SIZE_MAX)),
-                      file_size);
+  // read_range caps the read at the bytes the file really has.
+  if (need > pre.size()) pre = read_range(path, offset, cap(need), file_size);
   try {
     return npio::read_header(pre, max_header_size);
   } catch (const npio::error& e) {
     throw e.with_context(path.string());
   }
+}
+
+npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_header_size,
+                             std::uint64_t& file_size) {
+  auto h = read_npy_header_at(path, 0, std::numeric_limits<std::uint64_t>::max(), max_header_size);
+  (void)read_range(path, 0, 0, file_size);
+  return h;
 }
 
 std::filesystem::path sibling_temp_path(const std::filesystem::path& target,

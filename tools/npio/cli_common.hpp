@@ -36,6 +36,17 @@ std::vector<std::byte> read_file(const std::filesystem::path& path);
 std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_t n,
                                    std::uint64_t& file_size);
 
+/// Up to `n` bytes from `offset` (fewer at the end of the file) and the
+/// file's size. Errors: io_error.
+std::vector<std::byte> read_range(const std::filesystem::path& path, std::uint64_t offset,
+                                  std::size_t n, std::uint64_t& file_size);
+
+/// The preamble and header of a .npy held in bytes [offset, offset + length)
+/// of a file (a stored archive member, say), reading only those bytes.
+/// Errors: as npio::read_header, io_error.
+npio::header read_npy_header_at(const std::filesystem::path& path, std::uint64_t offset,
+                                std::uint64_t length, std::size_t max_header_size);
+
 /// The preamble and header of a .npy file, reading only those bytes.
 /// Errors: as npio::read_header, io_error.
 npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_header_size,

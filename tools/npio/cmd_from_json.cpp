@@ -82,7 +82,16 @@ void run_from_json(const from_json_options& o) {
       if (root.size() != 1)
         throw npio::error(npio::errc::invalid_argument,
                           "a pickle document has only the key \"pickle\"");
-      write_pickle_file(o.output, root["pickle"]);
+      // Written under a temporary name and renamed, so OUT appears complete or not at all.
+      const auto temp = sibling_temp_path(o.output, ".pkl");
+      try {
+        write_pickle_file(temp, root["pickle"]);
+        std::filesystem::rename(temp, o.output);
+      } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(temp, ec);
+        throw;
+      }
     } else {
       bool fortran = false;
       const npio::array a = npy_document_from_json(root, &doc.numbers, fortran);

@@ -2,6 +2,7 @@
 // and size of a .npy file, or of each member of a .npz archive.
 #include "cli_common.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -91,6 +92,22 @@ void info(const info_options& o) {
                std::to_string(m.compressed_size) + " of " + std::to_string(m.uncompressed_size) +
                " bytes)");
       try {
+        if (m.method == 0 && m.compressed_size == m.uncompressed_size) {
+          // Stored: read the header in place instead of the whole member.
+          std::uint64_t ignored = 0;
+          const auto magic = read_range(
+              o.file, m.data_offset,
+              static_cast<std::size_t>(std::min<std::uint64_t>(8, m.uncompressed_size)), ignored);
+          if (!has_npy_magic(magic)) {
+            line(out, "format", "not a .npy file");
+            continue;
+          }
+          describe_npy(
+              out,
+              read_npy_header_at(o.file, m.data_offset, m.uncompressed_size, o.max_header_size),
+              m.uncompressed_size);
+          continue;
+        }
         const auto bytes = z.bytes(m.key);
         if (!has_npy_magic(bytes)) {
           line(out, "format", "not a .npy file");

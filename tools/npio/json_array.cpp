@@ -389,6 +389,24 @@ void write_string(text_out& out, std::string_view s) {
 
 // ---- generic JSON writer ---------------------------------------------------
 
+std::optional<std::string_view> big_int_digits(const json& j) {
+  if (!j.is_binary()) return std::nullopt;
+  const auto& b = j.get_binary();
+  // Without a subtype too: json::binary(binary_t&&) drops it (it binds to the
+  // container overload), so producers easily lose it.
+  if ((b.has_subtype() && b.subtype() != big_int_subtype) || b.empty()) return std::nullopt;
+  const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+  const std::size_t start = s[0] == '-' ? 1 : 0;
+  if (start == s.size()) return std::nullopt;
+  for (std::size_t k = start; k < s.size(); ++k)
+    if (s[k] < '0' || s[k] > '9') return std::nullopt;
+  return s;
+}
+
+json big_int_json(std::string_view digits) {
+  return json::binary(std::vector<std::uint8_t>(digits.begin(), digits.end()), big_int_subtype);
+}
+
 namespace {
 // Writes a scalar, or the opening bracket of a container (returning true).
 bool write_open(text_out& out, const json& j) {
@@ -418,6 +436,10 @@ bool write_open(text_out& out, const json& j) {
     out.put('{');
     return true;
   case json::value_t::binary:
+    if (const auto digits = big_int_digits(j)) {
+      out.put(*digits);
+      return false;
+    }
     invalid("a JSON value holds binary data");
   case json::value_t::discarded:
     break;
@@ -994,6 +1016,11 @@ public:
   bool number_integer(std::int64_t v) { return add(v), true; }
   bool number_unsigned(std::uint64_t v) { return add(v), true; }
   bool number_float(long double, const std::string& text) {
+    if (text.find_first_of(".eE") == std::string::npos) {
+      // An integer beyond 64 bits: kept exactly, as a big-int node.
+      add(big_int_json(text));
+      return true;
+    }
     // The tree holds the double nearest to the text (+-inf outside double's
     // range), read directly: rounding through long double could be off by one.
     const double d = std::strtod(text.c_str(), nullptr);
@@ -1137,6 +1164,8 @@ const char* type_name(const json& j) {
     return "an integer";
   case json::value_t::number_float:
     return "a float";
+  case json::value_t::binary:
+    return big_int_digits(j) ? "an integer beyond 64 bits" : "binary data";
   case json::value_t::string:
     return "a string";
   case json::value_t::array:
@@ -1185,6 +1214,7 @@ struct element_reader {
   // A float value as decimal text, or "nan"/"inf"/"-inf".
   std::string float_source(const json& j, const npio::dtype& dt) const {
     if (j.is_number()) return number_text(j);
+    if (const auto digits = big_int_digits(j)) return std::string(*digits);
     if (const json* t = tagged(j, "$float"); t && t->is_string()) {
       const auto& s = t->get_ref<const std::string&>();
       if (s == "nan" || s == "inf" || s == "-inf") return s;
@@ -1234,6 +1264,8 @@ struct element_reader {
   }
 
   template <class T> void put_int(std::byte* p, bool sw, const npio::dtype& dt, const json& j) {
+    if (const auto digits = big_int_digits(j))
+      bad(std::string(*digits) + " is out of range for " + dt.str());
     if (!j.is_number_integer())
       bad(std::string("expected an integer for ") + dt.str() + ", got " + type_name(j));
     T v;
@@ -1406,8 +1438,16 @@ void check_nesting(const json& data, const npio::shape_t& shape) {
 
 } // namespace
 
-npio::array array_from_json(const npio::dtype& dt, const npio::shape_t& shape, bool fortran_order,
-                            const json& data, const number_texts* texts) {
+npio::array array_from_json(const npio::dtype& dtype_in, const npio::shape_t& shape_in,
+                            bool fortran_order, const json& data, const number_texts* texts) {
+  // A subarray dtype at the top level adds its dimensions to the array's, as
+  // NumPy does; the nested lists of the data are the same either way.
+  npio::dtype dt = dtype_in;
+  npio::shape_t shape = shape_in;
+  for (std::size_t guard = 0; dt.is_subarray() && guard < npio::max_dtype_depth; ++guard) {
+    shape.insert(shape.end(), dt.shape().begin(), dt.shape().end());
+    dt = dt.base();
+  }
   if (shape.size() > npio::max_ndim)
     fail(npio::errc::bad_shape, "more than " + std::to_string(npio::max_ndim) + " dimensions");
   for (auto d : shape)

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <npio/npio.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,6 +39,17 @@ private:
   std::FILE* sink_;
 };
 
+/// Integers that fit neither int64 nor uint64 (Python ints) are held in a
+/// json tree as a binary node of this subtype whose bytes are the decimal
+/// digits (with a leading '-' when negative): parse_json makes them,
+/// write_json prints them as bare numbers.
+inline constexpr std::uint8_t big_int_subtype = 1;
+/// The digits of a big-int node (subtype 1, or no subtype, and only an
+/// optional '-' and decimal digits), or nothing when `j` is not one.
+std::optional<std::string_view> big_int_digits(const json& j);
+/// A big-int node holding `digits` (not checked).
+json big_int_json(std::string_view digits);
+
 /// The text of a JSON number or {"$float": ...} tag for a float, per the spec:
 /// the shortest decimal that reads back to the same value at the type's own
 /// precision, formatted as Python's repr(float) (always a '.' or an 'e').
@@ -58,6 +70,7 @@ std::string base64_encode(std::span<const std::byte> bytes);
 std::vector<std::byte> base64_decode(std::string_view text);
 
 /// Writes `j` as JSON text: floats by the float rule at double precision,
+/// big-int nodes as bare integers,
 /// strings as UTF-8 (checked), separators ", " and ": " as Python's json.dumps.
 /// Iterative, so deep values cannot overflow the stack.
 /// Errors: invalid_argument (a string that is not UTF-8).
@@ -95,7 +108,8 @@ struct parsed_json {
   std::unique_ptr<json> root = std::make_unique<json>();
   number_texts numbers;
 };
-/// Parses JSON text, refusing duplicate object keys.
+/// Parses JSON text, refusing duplicate object keys. Integers beyond 64 bits
+/// become big-int nodes (exact), not doubles.
 /// Errors: invalid_argument ("invalid JSON: ..." with the byte offset).
 parsed_json parse_json(std::string_view text);
 

@@ -1,8 +1,8 @@
 // npio: inspect and convert NumPy .npy/.npz files from the command line.
 //
 // Each subcommand reports a failure as one line "npio: FILE: what went wrong"
-// on stderr and exits with status 1; usage errors exit with status 2. Nothing
-// escapes main as an exception or a signal.
+// on stderr and exits with status 1, usage errors included (status 2 and 3
+// belong to `npio scan`'s verdicts). Nothing escapes main as an exception or a signal.
 #include "cli_common.hpp"
 
 #include <CLI/CLI.hpp>
@@ -51,7 +51,7 @@ int run(int argc, char** argv) {
       return app.exit(e); // --help
     std::fflush(stdout);
     std::fprintf(stderr, "npio: %s (see 'npio --help')\n", e.what());
-    return 2;
+    return 1;
   }
   return 0;
 }
