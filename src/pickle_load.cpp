@@ -661,6 +661,14 @@ private:
 };
 
 value vm::run(std::size_t& consumed) {
+  // Every memo entry costs at least one input byte (MEMOIZE): reserving for
+  // one per 8 bytes avoids regrowing the memo; untouched reserve costs no pages.
+  const std::size_t memo_guess = std::min<std::size_t>(n_ / 8, opt_.limits.max_memo);
+  if (memo_guess > 1024) {
+    dense_.reserve(memo_guess);
+    present_.reserve(memo_guess);
+  }
+  stack_.reserve(std::min<std::size_t>(1024, opt_.limits.max_stack));
   while (true) {
     cx_.offset = pos_;
     const std::uint8_t code = *take(1);

@@ -1630,7 +1630,7 @@ std::string value::repr() const {
     case kind::ndarray: {
       const auto& a = v.array();
       out += "array(";
-            std::unique_ptr<value> own;
+      std::unique_ptr<value> own;
       try {
         own = std::make_unique<value>(tolist(a));
       } catch (const error& e) {
