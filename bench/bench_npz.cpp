@@ -44,9 +44,9 @@ struct npz_bench_data {
     std::vector<double> s(8u << 20);
     for (std::size_t i = 0; i < s.size(); ++i)
       s[i] = static_cast<double>(i) * 0.5;
-    f64 = npio::array::from(f);
-    ints = npio::array::from(k);
-    stored = npio::array::from(s);
+    f64 = npio::array::from(f, npio::shape_t{std::int64_t(f.size())});
+    ints = npio::array::from(k, npio::shape_t{std::int64_t(k.size())});
+    stored = npio::array::from(s, npio::shape_t{std::int64_t(s.size())});
   }
   ~npz_bench_data() {
     if (owned) {

@@ -20,9 +20,9 @@ for f in "$out"/matrix.npy "$out"/table.npy "$out"/times.npy; do
   echo
   echo "== npio info $f"
   "$npio" info "$f"
+  echo
   echo "== npio json $f"
   "$npio" json "$f"
-  echo
 done
 
 echo

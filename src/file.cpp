@@ -87,14 +87,32 @@ void write_full(int fd, const std::byte* src, std::size_t n, const std::filesyst
   }
 }
 
-atomic_file::atomic_file(const std::filesystem::path& target) : target_(target) {
-  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+namespace {
+
+// np.save opens the path with 'wb', which writes through a symbolic link (even
+// a dangling one) to the file it names: follow links so the rename replaces
+// that file and the link stays.
+std::filesystem::path follow_links(std::filesystem::path p) {
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(p, ec); ++hops) {
+    const auto link = std::filesystem::read_symlink(p, ec);
+    if (ec) break;
+    p = link.is_absolute() ? link : p.parent_path() / link;
+  }
+  return p;
+}
+
+} // namespace
+
+atomic_file::atomic_file(const std::filesystem::path& target)
+    : target_(target), real_(follow_links(target)) {
+  const auto dir = real_.has_parent_path() ? real_.parent_path() : std::filesystem::path(".");
   std::random_device rd;
   for (int attempt = 0;; ++attempt) {
     char suffix[24];
     std::snprintf(suffix, sizeof suffix, ".tmp%08x", static_cast<unsigned>(rd()));
     std::string name = ".";
-    name += target.filename().string();
+    name += real_.filename().string();
     name += suffix;
     temp_ = dir / name;
     const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -106,13 +124,13 @@ atomic_file::atomic_file(const std::filesystem::path& target) : target_(target) 
   }
   // Keep the permissions of the file being replaced.
   struct stat st {};
-  if (::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+  if (::stat(real_.c_str(), &st) == 0 && S_ISREG(st.st_mode))
     (void)::fchmod(fd_.get(), st.st_mode & 07777);
 }
 
 atomic_file::atomic_file(atomic_file&& o) noexcept
-    : target_(std::move(o.target_)), temp_(std::move(o.temp_)), fd_(std::move(o.fd_)),
-      done_(o.done_) {
+    : target_(std::move(o.target_)), real_(std::move(o.real_)), temp_(std::move(o.temp_)),
+      fd_(std::move(o.fd_)), done_(o.done_) {
   o.done_ = true;
 }
 
@@ -136,8 +154,7 @@ void atomic_file::reserve(std::uint64_t bytes) {
 void atomic_file::commit(bool sync) {
   if (sync && ::fsync(fd_.get()) != 0) throw_os_error("fsync failed", target_, errno);
   if (::close(fd_.release()) != 0) throw_os_error("close failed", target_, errno);
-  if (::rename(temp_.c_str(), target_.c_str()) != 0)
-    throw_os_error("cannot rename", target_, errno);
+  if (::rename(temp_.c_str(), real_.c_str()) != 0) throw_os_error("cannot rename", target_, errno);
   done_ = true;
 }
 

@@ -69,7 +69,7 @@ public:
   void commit(bool sync = false);
 
 private:
-  std::filesystem::path target_, temp_;
+  std::filesystem::path target_, real_, temp_; // real_: target_ with symbolic links followed
   fd_handle fd_;
   bool done_ = false;
 };

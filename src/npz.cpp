@@ -242,15 +242,38 @@ bool npz_file::contains(std::string_view key) const noexcept {
 bool npz_file::is_npy(std::string_view key) const {
   const std::size_t i = p_->find(key);
   const auto& e = p_->dir.entries[i];
-  if (e.method == zip::method_stored) {
+  try {
     zip::check_member(*p_->src, e, p_->options.max_data_bytes);
-    std::byte head[6];
-    if (e.usize < 6) return false;
-    p_->src->read(e.data_offset, head);
-    return has_npy_magic(head);
+    return has_npy_magic(zip::read_prefix(*p_->src, e, 6));
+  } catch (const error& err) {
+    throw err.with_context(p_->label(), e.name);
   }
-  auto buf = p_->read_raw(i, 0);
-  return has_npy_magic(std::span<const std::byte>(buf->data(), buf->size()));
+}
+
+header npz_file::header_of(std::string_view key) const {
+  const std::size_t i = p_->find(key);
+  const auto& e = p_->dir.entries[i];
+  try {
+    zip::check_member(*p_->src, e, p_->options.max_data_bytes);
+    const std::size_t limit = effective_max_header(p_->options);
+    auto head = zip::read_prefix(*p_->src, e, 4096);
+    if (!has_npy_magic(head))
+      throw error(errc::type_mismatch, "member is not a .npy file (use bytes())");
+    auto r = try_read_header(head, limit);
+    if (!r && r.code() == errc::truncated && head.size() < e.usize && head.size() >= 12) {
+      const std::size_t lenfield = std::to_integer<unsigned>(head[6]) == 1 ? 2 : 4;
+      std::uint64_t hlen = 0;
+      for (std::size_t k = 0; k < lenfield; ++k)
+        hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
+      // read_header reports a header past the limit; only read what it may accept.
+      const std::uint64_t need = 8 + lenfield + std::min<std::uint64_t>(hlen, limit + 1);
+      head = zip::read_prefix(*p_->src, e, static_cast<std::size_t>(need));
+      r = try_read_header(head, limit);
+    }
+    return std::move(r).value();
+  } catch (const error& err) {
+    throw err.with_context(p_->label(), e.name);
+  }
 }
 
 array npz_file::at(std::string_view key) const {

@@ -99,6 +99,11 @@ using allocator = std::function<std::span<std::byte>(std::size_t n)>;
 std::span<std::byte> read_member(const source& src, const entry& e, const allocator& alloc,
                                  unsigned threads = 0);
 
+/// The first min(n, e.usize) uncompressed bytes of a member, decompressing
+/// only what is needed (no CRC check: the rest is not read). Call check_member first.
+/// Errors: zip_bad_archive, zip_method, truncated, io_error.
+std::vector<std::byte> read_prefix(const source& src, const entry& e, std::size_t n);
+
 /// Whether a name is safe to create under a directory: relative, no `..`,
 /// no drive letters or backslashes, no empty components, no NUL.
 bool safe_name(std::string_view name) noexcept;

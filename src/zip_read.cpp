@@ -763,6 +763,11 @@ std::vector<std::vector<std::byte>> read_lzma(const source& src, const entry& e)
   if (lzma_properties_decode(&filters[0], nullptr, reinterpret_cast<const std::uint8_t*>(props),
                              5) != LZMA_OK)
     fail(errc::zip_bad_archive, "bad lzma properties", src, e.name, e.data_offset);
+  // The dictionary is allocated up front from the properties: never more than
+  // the member can use (a hostile header may ask for 4 GiB).
+  auto* lz = static_cast<lzma_options_lzma*>(filters[0].options);
+  lz->dict_size = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+      lz->dict_size, LZMA_DICT_SIZE_MIN, std::max<std::uint64_t>(e.usize, LZMA_DICT_SIZE_MIN)));
   lzma_stream z = LZMA_STREAM_INIT;
   const lzma_ret ir = lzma_raw_decoder(&z, filters);
   std::free(filters[0].options);
@@ -833,6 +838,56 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
     check_member(src, e, ~std::uint64_t(0));
     return {};
   }
+}
+
+std::vector<std::byte> read_prefix(const source& src, const entry& e, std::size_t n) {
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, e.usize));
+  std::vector<std::byte> out(want);
+  if (want == 0) return out;
+  if (e.method == method_stored) {
+    src.read(e.data_offset, out);
+    return out;
+  }
+  if (e.method != method_deflate) {
+    // bzip2 and lzma are rare in archives: decode the member, keep the start.
+    std::vector<std::byte> all;
+    read_member(src, e, [&](std::size_t m) {
+      all.resize(m);
+      return std::span<std::byte>(all);
+    });
+    all.resize(want);
+    return all;
+  }
+  z_stream z{};
+  if (inflateInit2(&z, -15) != Z_OK) throw error(errc::limit_exceeded, "out of memory (zlib)");
+  struct guard {
+    z_stream* z;
+    ~guard() { inflateEnd(z); }
+  } g{&z};
+  std::vector<std::byte> in(std::size_t(64) << 10);
+  std::uint64_t pos = 0;
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(want);
+  while (z.avail_out > 0) {
+    if (z.avail_in == 0) {
+      if (pos == e.csize) break;
+      const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), e.csize - pos));
+      src.read(e.data_offset + pos, std::span(in.data(), k));
+      pos += k;
+      z.next_in = reinterpret_cast<Bytef*>(in.data());
+      z.avail_in = static_cast<uInt>(k);
+    }
+    const int r = inflate(&z, Z_NO_FLUSH);
+    if (r == Z_STREAM_END) break;
+    if (r != Z_OK && !(r == Z_BUF_ERROR && z.avail_in == 0))
+      fail(errc::zip_bad_archive, "invalid deflate data", src, e.name, e.data_offset);
+  }
+  if (z.avail_out != 0)
+    fail(errc::zip_bad_archive,
+         "deflate data ends after " + std::to_string(want - z.avail_out) + " of " +
+             std::to_string(e.usize) + " declared bytes",
+         src, e.name);
+  return out;
 }
 
 bool safe_name(std::string_view name) noexcept {

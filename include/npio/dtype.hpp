@@ -77,7 +77,9 @@ public:
   static dtype datetime(char kind, time_unit unit, std::int64_t count = 1,
                         byte_order order = native_order());
   /// A structured dtype from fields with explicit offsets; itemsize defaults to
-  /// the end of the last field. Errors: bad_descr for overlapping or out-of-bounds fields.
+  /// the end of the last field. Fields may overlap, as in NumPy (then descr()
+  /// refuses, as NumPy's does), except fields holding objects.
+  /// Errors: bad_descr (duplicate names or titles, an itemsize too small, overlapping objects).
   static dtype structured(std::vector<field> fields,
                           std::optional<std::size_t> itemsize = std::nullopt);
   /// A structured dtype packed in order like np.dtype([(name, type), ...]),

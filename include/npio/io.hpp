@@ -28,8 +28,10 @@ struct format_version {
 
 /// Bounds on what a pickle may make the decoder do (see docs/security.md).
 struct pickle_limits {
-  std::size_t max_depth = 10000;        ///< nesting of containers and MARKs
-  std::size_t max_memo = 1u << 20;      ///< memo entries
+  std::size_t max_depth = 10000; ///< nesting of containers and MARKs
+  /// memo entries (each costs an opcode byte, so the input size bounds it too;
+  /// CPython memoizes two per dict: a 1M-dict object array needs 2M)
+  std::size_t max_memo = std::size_t(1) << 26;
   std::uint64_t max_bytes = 1ull << 34; ///< bytes of values built (strings, arrays)
   std::size_t max_stack = 1u << 22;     ///< stack entries
 };

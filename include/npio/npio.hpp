@@ -7,3 +7,5 @@
 #include <npio/error.hpp>
 #include <npio/io.hpp>
 #include <npio/npz.hpp>
+#include <npio/pickle.hpp>
+#include <npio/py/value.hpp>

@@ -56,6 +56,10 @@ public:
   loaded load(std::string_view key) const;
   /// The member's uncompressed bytes, CRC-checked.
   std::vector<std::byte> bytes(std::string_view key) const;
+  /// The .npy header of a member, decompressing only its first bytes (for
+  /// listing large archives; the data and its CRC are not read).
+  /// Errors: zip_no_member, type_mismatch (not a .npy member), every header error.
+  header header_of(std::string_view key) const;
   /// Loads every .npy member (in archive order, other members skipped),
   /// decompressing members in parallel on up to `threads` threads (0: all cores).
   /// Errors: as at().

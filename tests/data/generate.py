@@ -289,6 +289,7 @@ def struct_dtypes():
     d["nofields"] = np.dtype({"names": [], "formats": [], "itemsize": 8})
     d["allkinds"] = np.dtype([("b", "?"), ("u", "u1"), ("h", "<f2"), ("c", "<c16"), ("t", "<M8[ns]"),
                               ("d", "<m8[s]"), ("s", "<U2"), ("v", "V3"), ("g", "<f16"), ("z", "<c32")])
+    d["one"] = np.dtype([("x", "<f4")])  # a field view of it can be F-contiguous
     d["names"] = np.dtype([("it's", "<i2"), ('a"b\'c', "<i2"), ("back\\slash", "<i2"),
                            ("tab\tnl\n", "<i2"), ("\x01ctl", "<i2"), ("latin\u00e9", "<i2")])
     return d
@@ -361,6 +362,8 @@ def gen_arrays(g):
         for i, fname in enumerate(dt.names or ()):
             if fname and fname.isprintable() and "," not in fname and "\\" not in fname:
                 g.add_saved(f"{tag}.vf{i}", base[fname], "view", base=bname, ops="f" + fname)
+                if i == 0:  # a field of the transposed (F-contiguous) base
+                    g.add_saved(f"{tag}.vTf{i}", base.T[fname], "view", base=bname, ops="T,f" + fname)
     # itemsize 0 (NumPy writes '|V0'; S0 and U0 become S1 and U1 in arrays)
     for lay, a in layouts(g, np.dtype("V0"))[:6]:
         g.add_saved(f"V0.{lay}", a, "scalar")
@@ -491,6 +494,13 @@ def gen_legacy(g):
                                ("be_S3", ">S3", np.array([b"ab", b"xyz"]))]:
         text = ("{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (spelling, arr.shape)).encode()
         g.add_raw("legacy_descr_" + tag, preamble(text, (1, 0), 64) + arr.tobytes(), "legacy")
+    # escapes in strings: \x, \u, \U, octal, and a quote escaped inside
+    esc = g.fill(np.dtype([("aA", "<i2"), ("b\u00e9", "<i2"), ("c'd", "<i2"), ("e\U0001f600", "<i2"),
+                           ("tab\t", "<i2")]), (2,))
+    g.add_raw("legacy_escapes",
+              preamble(b"{'descr': [('a\\x41', '\\x3ci2'), ('b\\u00e9', '<i2'), ('c\\'d', '<\\151\\62'), "
+                       b"('e\\U0001F600', '<i2'), ('tab\\t', '<i2')], "
+                       b"'fortran_order': False, 'shape': (2,), }", (3, 0), 64) + esc.tobytes(), "legacy")
     # int shape in a structured descr means (n,)
     dt = np.dtype([("a", "<i4", (2,))])
     ia = g.fill(dt, (2,))

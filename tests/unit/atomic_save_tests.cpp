@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <npio/npio.hpp>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,6 +295,48 @@ TEST(AtomicSave, FortranWriterMatchesNumpy) {
     w.commit();
   }
   EXPECT_EQ(first_difference(read_file(f.path), read_file(golden_dir() / "be_i4.3f.npy")), "");
+}
+
+TEST(AtomicSave, SaveThroughASymlinkWritesItsTarget) {
+  // np.save opens the path with 'wb', which follows a symbolic link: the link
+  // stays, the file it points to gets the new array. The atomic rename must
+  // replace that file, not the link.
+  temp_dir dir;
+  fs::create_directory(dir / "store");
+  fs::copy_file(golden_dir() / "le_f8.2c.npy", dir / "store" / "real.npy");
+  fs::create_symlink(fs::path("store") / "real.npy", dir / "link.npy");
+  npio::save(dir / "link.npy", npio::load(golden_dir() / "be_i4.1d.npy"));
+  EXPECT_TRUE(fs::is_symlink(dir / "link.npy"));
+  EXPECT_EQ(first_difference(read_file(dir / "store" / "real.npy"),
+                             read_file(golden_dir() / "be_i4.1d.npy")),
+            "");
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"link.npy", "store"}));
+  EXPECT_EQ(fs::directory_iterator(dir / "store")->path().filename(), "real.npy");
+  // and with npy_writer
+  {
+    npio::npy_writer w(dir / "link.npy", npio::dtype::parse("<f8"), {3, 4});
+    w.write(read_file(golden_dir() / "le_f8.2c.bin"));
+    w.commit();
+  }
+  EXPECT_TRUE(fs::is_symlink(dir / "link.npy"));
+  EXPECT_EQ(first_difference(read_file(dir / "store" / "real.npy"),
+                             read_file(golden_dir() / "le_f8.2c.npy")),
+            "");
+}
+
+TEST(AtomicSave, PermissionsLikeOpenWb) {
+  // np.save's open('wb') keeps an existing file's mode and creates new files
+  // with 0666 & ~umask.
+  old_file f;
+  fs::permissions(f.path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  npio::save(f.path, npio::load(golden_dir() / "u1.1d.npy"));
+  EXPECT_EQ(fs::status(f.path).permissions() & fs::perms::mask,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  const mode_t old_mask = ::umask(027);
+  npio::save(f.dir / "new.npy", npio::load(golden_dir() / "u1.1d.npy"));
+  ::umask(old_mask);
+  EXPECT_EQ(fs::status(f.dir / "new.npy").permissions() & fs::perms::mask,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
 }
 
 TEST(AtomicSave, SaveIntoAMissingDirectoryFails) {

@@ -349,6 +349,20 @@ TEST(Golden, ExplicitVersionLikeWriteArray) {
     const auto r = npio::capture([&, a = arr] { return npio::save_bytes(*a, o); });
     EXPECT_EQ(r.code(), npio::errc::invalid_argument) << int(ver.major);
   }
+  // numpy test_write_version: versions that do not exist
+  npio::array small = npio::load(row_named("le_f8.1d").path());
+  for (auto ver : std::initializer_list<npio::format_version>{
+           {1, 1}, {0, 0}, {0, 1}, {2, 2}, {255, 255}, {4, 0}}) {
+    npio::save_options o;
+    o.version = ver;
+    EXPECT_EQ(npio::capture([&] { return npio::save_bytes(small, o); }).code(),
+              npio::errc::invalid_argument)
+        << int(ver.major) << "." << int(ver.minor);
+    EXPECT_EQ(npio::capture([&] {
+                return npio::format_header(small.dtype(), small.shape(), false, ver);
+              }).code(),
+              npio::errc::invalid_argument);
+  }
 }
 
 TEST(Golden, SaveToStreamIdenticalToNumpy) {

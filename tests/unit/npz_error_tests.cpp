@@ -22,7 +22,7 @@ npio::array ints(std::size_t n) {
   std::vector<std::int32_t> v(n);
   for (std::size_t i = 0; i < n; ++i)
     v[i] = static_cast<std::int32_t>(i * 7);
-  return npio::array::from(v);
+  return npio::array::from(v, npio::shape_t{std::int64_t(n)});
 }
 
 // An archive with members a.npy and b.npy, as bytes.

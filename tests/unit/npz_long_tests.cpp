@@ -40,7 +40,7 @@ void check_big(const fs::path& dir, bool compress) {
   std::vector<std::int64_t> s(10);
   for (int i = 0; i < 10; ++i)
     s[static_cast<std::size_t>(i)] = i;
-  const auto small = npio::array::from(s);
+  const auto small = npio::array::from(s, npio::shape_t{10});
   const auto path = dir / (compress ? "big_deflate.npz" : "big_stored.npz");
   npio::savez_options o;
   o.compress = compress;

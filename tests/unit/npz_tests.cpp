@@ -87,7 +87,7 @@ std::vector<npio::named_array> sample_arrays() {
   std::vector<double> big(450000); // > 3 MiB: several deflate chunks
   for (std::size_t i = 0; i < big.size(); ++i)
     big[i] = i % 3 ? u(rng) : double(i % 1000);
-  v.emplace_back("big", npio::array::from(big));
+  v.emplace_back("big", npio::array::from(big, npio::shape_t{std::int64_t(big.size())}));
   npio::array f(npio::dtype::parse("<f4"), {3, 4}, npio::order::f);
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 4; ++j)
@@ -232,7 +232,8 @@ TEST(npz_write, savez_is_loaded_by_numpy_and_unzip) {
   expect_numpy_loads(dir / "plain.npz", arrays);
   expect_same(npio::npz_file::open(dir / "plain.npz"), arrays);
   // Stored data starts on a 64-byte boundary in the file, so it can be mapped.
-  for (const auto& m : npio::npz_file::open(dir / "plain.npz").members())
+  const auto z = npio::npz_file::open(dir / "plain.npz");
+  for (const auto& m : z.members())
     EXPECT_EQ(m.data_offset % 64, 0u) << m.filename;
   fs::remove_all(dir);
 }
@@ -397,7 +398,8 @@ TEST(npz_read, npio_chunked_members_inflate_in_parallel_and_serially) {
   std::mt19937 rng(3);
   for (auto& x : v)
     x = static_cast<std::uint8_t>(rng() % 11);
-  const std::vector<npio::named_array> arrays{{"v", npio::array::from(v)}};
+  const std::vector<npio::named_array> arrays{
+      {"v", npio::array::from(v, npio::shape_t{std::int64_t(v.size())})}};
   npio::savez_compressed(dir / "c.npz", arrays);
   // Python's zipfile (zlib) reads the joined stream as one deflate stream.
   int st = 0;
@@ -452,4 +454,28 @@ TEST(npz_write, empty_savez_is_an_end_record_like_numpy) {
   expect_numpy_loads(dir / "e.npz", {});
   EXPECT_TRUE(npio::npz_file::open(dir / "e.npz").files().empty());
   fs::remove_all(dir);
+}
+
+TEST(npz_read, header_of_reads_only_the_header) {
+  for (const char* name : {"numpy_savez.npz", "numpy_savez_compressed.npz", "zipfile_bzip2.npz",
+                           "zipfile_lzma.npz", "infozip_streamed.npz"}) {
+    SCOPED_TRACE(name);
+    const auto z = npio::npz_file::open(golden / name);
+    for (const auto& k : z.files()) {
+      if (!z.is_npy(k)) {
+        try {
+          (void)z.header_of(k);
+          ADD_FAILURE();
+        } catch (const npio::error& e) {
+          EXPECT_EQ(e.code(), npio::errc::type_mismatch);
+        }
+        continue;
+      }
+      const auto h = z.header_of(k);
+      const auto a = z.at(k);
+      EXPECT_EQ(h.dtype, a.dtype()) << k;
+      EXPECT_EQ(h.shape, a.shape()) << k;
+      EXPECT_EQ(h.data_size, a.nbytes()) << k;
+    }
+  }
 }

@@ -108,12 +108,13 @@ void info(const info_options& o) {
               m.uncompressed_size);
           continue;
         }
-        const auto bytes = z.bytes(m.key);
-        if (!has_npy_magic(bytes)) {
+        // A compressed member: inflate only as far as its header (by filename,
+        // which stays unambiguous when both x and x.npy exist).
+        if (!z.is_npy(m.filename)) {
           line(out, "format", "not a .npy file");
           continue;
         }
-        describe_npy(out, npio::read_header(bytes, o.max_header_size), bytes.size());
+        describe_npy(out, z.header_of(m.filename), m.uncompressed_size);
       } catch (const npio::error& e) {
         throw e.with_context(o.file, m.key);
       }

@@ -65,7 +65,7 @@ void run_json(const json_options& o) {
       write_json(out, json(m.key));
       out.put(": ");
       try {
-        const auto bytes = z.bytes(m.key);
+        const auto bytes = z.bytes(m.filename);
         if (has_npy_magic(bytes)) {
           write_npy_bytes(out, bytes, lo);
         } else {

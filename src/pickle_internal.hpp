@@ -1,0 +1,65 @@
+// Private seams of the pickle layer: the VM (pickle_load.cpp) resolves globals
+// and calls reconstructors (pickle_numpy.cpp); the scanner classifies names
+// (pickle_scan.cpp).
+#pragma once
+
+#include "py_node.hpp"
+
+#include <memory>
+#include <npio/pickle.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace npio {
+inline namespace v1 {
+namespace pickle {
+namespace detail {
+
+using py::value;
+
+// What a reconstructor may use while the VM runs.
+struct context {
+  const options& opt;
+  std::uint64_t offset = 0;      // byte offset of the current opcode
+  std::uint64_t bytes_built = 0; // charged against limits.max_bytes
+  int proto = 0;
+  std::vector<value>* created = nullptr; // container nodes, for cycle checks and cleanup
+  // While no container has a second reference, an object array's state list
+  // may hand its items to the array instead of copying them (the VM puts them
+  // back if the list is ever reached again): list node -> the array's table.
+  bool may_steal = false;
+  std::vector<std::pair<py::detail::node*, std::shared_ptr<std::vector<value>>>>* stolen = nullptr;
+
+  [[noreturn]] void fail(errc code, const std::string& msg) const;
+  // Counts n bytes of built values against the limit.
+  void charge(std::uint64_t n);
+  // Registers a container node made by a reconstructor.
+  void track(const value& v) const {
+    if (created) created->push_back(v);
+  }
+};
+
+// fix_imports (CPython's _compat_pickle): applied for protocol < 3 only.
+std::pair<std::string, std::string> map_name(std::string module, std::string name, int proto,
+                                             bool fix_imports);
+// Whether GLOBAL may push this name (npio reconstructs it or keeps it as a
+// bare reference); dangerous names never are.
+bool is_reconstructable(std::string_view module, std::string_view name);
+// Whether a bare reference to this name is a value npio keeps (range, int, ...).
+bool is_builtin_type_ref(std::string_view module, std::string_view name);
+
+// cls(*args, **kwargs) / func(*args) for an allowlisted callable, or an
+// inert object when the caller allows unknown classes.
+value call(const value& callable, value args, value kwargs, context& cx, bool newobj);
+// BUILD: inst.__setstate__(state) for the kinds we rebuild.
+void build(value& inst, value state, context& cx);
+
+// Raw bytes of a bytes-like argument (bytes, bytearray, or a str re-encoded
+// as latin1 as NumPy does for Python 2 data); `what` names the consumer.
+std::string latin1_bytes(const value& v, context& cx, const char* what, const char* failure);
+
+} // namespace detail
+} // namespace pickle
+} // namespace v1
+} // namespace npio

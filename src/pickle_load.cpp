@@ -1,0 +1,1211 @@
+// The unpickler: an iterative virtual machine over every opcode of protocols
+// 0-5 (CPython's Lib/pickletools.py lists them). It never recurses on input
+// depth, checks every declared length against the bytes present before
+// allocating, and builds values with Python's reference semantics (shared,
+// mutable nodes), then checks the result for cycles, depth and size.
+#include "pickle_internal.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+namespace npio {
+inline namespace v1 {
+namespace pickle {
+namespace detail {
+
+void context::fail(errc code, const std::string& msg) const {
+  throw error(code, msg, {}, {}, offset);
+}
+
+void context::charge(std::uint64_t n) {
+  bytes_built += n;
+  if (bytes_built > opt.limits.max_bytes)
+    fail(errc::limit_exceeded, "pickle builds more than max_bytes (" +
+                                   std::to_string(opt.limits.max_bytes) + ") bytes of values");
+}
+
+} // namespace detail
+
+namespace {
+
+using detail::context;
+using py::kind;
+using py::value;
+using py::detail::access;
+namespace pyd = py::detail;
+
+enum op : std::uint8_t {
+  MARK = '(',
+  STOP = '.',
+  POP = '0',
+  POP_MARK = '1',
+  DUP = '2',
+  FLOAT = 'F',
+  INT = 'I',
+  BININT = 'J',
+  BININT1 = 'K',
+  LONG = 'L',
+  BININT2 = 'M',
+  NONE = 'N',
+  PERSID = 'P',
+  BINPERSID = 'Q',
+  REDUCE = 'R',
+  STRING = 'S',
+  BINSTRING = 'T',
+  SHORT_BINSTRING = 'U',
+  UNICODE = 'V',
+  BINUNICODE = 'X',
+  APPEND = 'a',
+  BUILD = 'b',
+  GLOBAL = 'c',
+  DICT = 'd',
+  EMPTY_DICT = '}',
+  APPENDS = 'e',
+  GET = 'g',
+  BINGET = 'h',
+  INST = 'i',
+  LONG_BINGET = 'j',
+  LIST = 'l',
+  EMPTY_LIST = ']',
+  OBJ = 'o',
+  PUT = 'p',
+  BINPUT = 'q',
+  LONG_BINPUT = 'r',
+  SETITEM = 's',
+  TUPLE = 't',
+  EMPTY_TUPLE = ')',
+  SETITEMS = 'u',
+  BINFLOAT = 'G',
+  PROTO = 0x80,
+  NEWOBJ = 0x81,
+  EXT1 = 0x82,
+  EXT2 = 0x83,
+  EXT4 = 0x84,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINBYTES = 'B',
+  SHORT_BINBYTES = 'C',
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90,
+  FROZENSET = 0x91,
+  NEWOBJ_EX = 0x92,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
+  NEXT_BUFFER = 0x97,
+  READONLY_BUFFER = 0x98,
+};
+
+std::string utf8(char32_t c) {
+  std::string s;
+  if (c < 0x80) {
+    s += static_cast<char>(c);
+  } else if (c < 0x800) {
+    s += static_cast<char>(0xc0 | (c >> 6));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    s += static_cast<char>(0xe0 | (c >> 12));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (c >> 18));
+    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (c & 0x3f));
+  }
+  return s;
+}
+
+// Validates UTF-8 as Python's 'surrogatepass' decoder does; returns the byte
+// position of the first invalid sequence or npos.
+std::size_t utf8_error(std::string_view s) {
+  std::size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  while (i < n) {
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    char32_t cp, min;
+    if ((c & 0xe0) == 0xc0)
+      len = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+      len = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+      len = 4, cp = c & 0x07, min = 0x10000;
+    else
+      return i;
+    if (i + len > n) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+value* child_at(kind k, pyd::node* n, std::size_t i);
+bool has_children(kind k);
+
+class vm {
+public:
+  vm(std::span<const std::byte> in, const pickle::options& opt, bool scan,
+     std::vector<global_ref>* found)
+      : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()),
+        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {}
+
+  ~vm() { cleanup(true); }
+
+  value run(std::size_t& consumed);
+
+private:
+  [[noreturn]] void fail(errc c, const std::string& m) const { cx_.fail(c, m); }
+
+  const std::uint8_t* take(std::size_t k) {
+    if (k > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
+    const auto* r = p_ + pos_;
+    pos_ += k;
+    return r;
+  }
+  std::uint64_t le(std::size_t k) {
+    const auto* b = take(k);
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < k; ++i)
+      v |= std::uint64_t(b[i]) << (8 * i);
+    return v;
+  }
+  std::string_view line() {
+    const void* nl = std::memchr(p_ + pos_, '\n', n_ - pos_);
+    if (!nl) fail(errc::pickle_truncated, "pickle data was truncated");
+    const auto* e = static_cast<const std::uint8_t*>(nl);
+    std::string_view s(reinterpret_cast<const char*>(p_ + pos_),
+                       static_cast<std::size_t>(e - (p_ + pos_)));
+    pos_ += s.size() + 1;
+    return s;
+  }
+  // A declared length: checked against the bytes present before anything is allocated.
+  std::string_view payload(std::uint64_t len) {
+    if (len > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
+    cx_.charge(len);
+    return {reinterpret_cast<const char*>(take(static_cast<std::size_t>(len))),
+            static_cast<std::size_t>(len)};
+  }
+
+  std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  void push(value v) {
+    if (stack_.size() >= opt_.limits.max_stack)
+      fail(errc::limit_exceeded, "pickle stack grew beyond max_stack (" +
+                                     std::to_string(opt_.limits.max_stack) + ") entries");
+    stack_.push_back(std::move(v));
+  }
+  value pop() {
+    if (stack_.size() <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
+    value v = std::move(stack_.back());
+    stack_.pop_back();
+    return v;
+  }
+  value& top() {
+    if (stack_.size() <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
+    return stack_.back();
+  }
+  // Pops the last MARK; the items above it stay on the stack (stack_[m..]).
+  std::size_t mark_start() {
+    if (marks_.empty()) fail(errc::pickle_stack, "could not find MARK");
+    const std::size_t m = marks_.back();
+    marks_.pop_back();
+    return m;
+  }
+  std::span<value> above(std::size_t m) { return std::span<value>(stack_).subspan(m); }
+  // The object just below a MARK at m (what APPENDS, SETITEMS, ADDITEMS extend).
+  value& below_mark(std::size_t m) {
+    if (m == 0 || m <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
+    return stack_[m - 1];
+  }
+  std::vector<value> pop_mark() {
+    const std::size_t m = mark_start();
+    std::vector<value> items(
+        std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
+        std::make_move_iterator(stack_.end()));
+    stack_.resize(m);
+    return items;
+  }
+  static value container(kind k) {
+    pyd::node* n = k == kind::dict ? static_cast<pyd::node*>(new pyd::dict_node)
+                                   : static_cast<pyd::node*>(new pyd::seq_node);
+    n->depth = 1;
+    return access::make(k, n);
+  }
+
+  // A container that gets a second reference (memo, DUP) may end up inside
+  // itself; it is registered so that cycles can be broken. Registered nodes
+  // stay alive while the memo (or the graveyard) holds them.
+  static constexpr std::uint32_t tracked_bit = 0x80000000u;
+  void track(const value& v) {
+    pyd::node* n = access::ptr(v);
+    if (!n || (n->mark & tracked_bit)) return;
+    switch (access::tag(v)) {
+    case kind::list:
+    case kind::tuple:
+    case kind::set:
+    case kind::frozenset:
+    case kind::dict:
+    case kind::ndarray:
+    case kind::object:
+    case kind::datetime:
+    case kind::time:
+      n->mark |= tracked_bit;
+      created_.emplace_back(access::tag(v), n);
+      break;
+    default:
+      break;
+    }
+  }
+
+  // ---- memo ----
+  // ---- nesting depth, kept as values are built (a full walk at STOP is
+  // needed only when a container was referenced twice: memo GET or DUP) ----
+  static std::uint32_t depth_of(const value& v) {
+    pyd::node* n = access::ptr(v);
+    return n && has_children(access::tag(v)) ? n->depth : 0;
+  }
+  void deeper(pyd::node* n, std::uint32_t child_depth) {
+    if (child_depth + 1 > n->depth) {
+      n->depth = child_depth + 1;
+      if (n->depth > opt_.limits.max_depth)
+        fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
+                                       std::to_string(opt_.limits.max_depth) + ")");
+    }
+  }
+  void depth_from_children(const value& v) {
+    pyd::node* n = access::ptr(v);
+    const kind k = access::tag(v);
+    if (!n || !has_children(k)) return;
+    std::uint32_t d = 0;
+    for (std::size_t i = 0; value* c = child_at(k, n, i); ++i)
+      d = std::max(d, depth_of(*c));
+    deeper(n, d);
+  }
+  void note_get(const value& v) {
+    if (!access::ptr(v) || !has_children(access::tag(v)) || shared_) return;
+    shared_ = true;
+    // Every container a later GET can reach is in the memo now or will be put
+    // there (tracked then): any cycle goes through a tracked node.
+    for (const auto& m : dense_)
+      track(m);
+    for (const auto& [k, m] : sparse_)
+      track(m);
+    // From now on values may be reached twice: give state lists back their items.
+    for (auto& [n, table] : stolen_) {
+      auto& items = static_cast<pyd::seq_node*>(n)->items;
+      items.clear();
+      items.reserve(table->size() - 1);
+      for (std::size_t i = 1; i < table->size(); ++i)
+        items.push_back(access::local_copy((*table)[i]));
+    }
+    stolen_.clear();
+  }
+
+  void memo_put(std::uint64_t key, const value& v) {
+    // Containers need tracking only once one can be reached twice (see note_get).
+    if (shared_) track(v);
+    if (key == dense_.size() && key < opt_.limits.max_memo) { // MEMOIZE, sequential PUTs
+      dense_.push_back(access::local_copy(v));
+      present_.push_back(1);
+      ++memo_count_;
+    } else if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
+      if (key >= dense_.size()) dense_.resize(key + 1), present_.resize(key + 1, 0);
+      if (!present_[key])
+        ++memo_count_;
+      else if (access::ptr(dense_[key]))
+        graveyard_.push_back(std::move(dense_[key]));
+      access::local_release(dense_[key]);
+      dense_[key] = access::local_copy(v);
+      present_[key] = 1;
+    } else {
+      auto it = sparse_.find(key);
+      if (it == sparse_.end()) {
+        sparse_.emplace(key, v);
+        ++memo_count_;
+      } else {
+        graveyard_.push_back(std::move(it->second));
+        it->second = v;
+      }
+    }
+    if (memo_count_ > opt_.limits.max_memo)
+      fail(errc::limit_exceeded, "pickle memo grew beyond max_memo (" +
+                                     std::to_string(opt_.limits.max_memo) + ") entries");
+  }
+  const value& memo_get(std::uint64_t key) {
+    if (key < dense_.size() && present_[key]) return dense_[key];
+    auto it = sparse_.find(key);
+    if (it == sparse_.end())
+      fail(errc::pickle_memo, "Memo value not found at index " + std::to_string(key));
+    return it->second;
+  }
+  std::uint64_t decimal_arg(std::string_view s, const char* what) {
+    std::uint64_t v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
+      if (!s.empty() && s[0] == '-')
+        fail(errc::pickle_invalid, std::string("negative ") + what + " argument");
+      fail(errc::pickle_invalid,
+           std::string("invalid ") + what + " argument: '" + std::string(s) + "'");
+    }
+    return v;
+  }
+
+  // ---- strings ----
+  value py2_string(std::string_view raw) {
+    switch (opt_.encoding) {
+    case pickle_encoding::bytes:
+      return value::bytes(raw);
+    case pickle_encoding::latin1: {
+      std::string s;
+      s.reserve(raw.size());
+      for (unsigned char c : raw)
+        s += utf8(c);
+      return value(std::move(s));
+    }
+    default:
+      for (std::size_t i = 0; i < raw.size(); ++i)
+        if (static_cast<unsigned char>(raw[i]) >= 0x80) {
+          char b[160];
+          std::snprintf(b, sizeof b,
+                        "'ascii' codec can't decode byte 0x%02x in position %zu: ordinal not in "
+                        "range(128)",
+                        static_cast<unsigned char>(raw[i]), i);
+          fail(errc::pickle_encoding, b);
+        }
+      return value(raw);
+    }
+  }
+  value unicode(std::string_view raw) {
+    const auto bad = utf8_error(raw);
+    if (bad != std::string_view::npos) {
+      char b[160];
+      std::snprintf(b, sizeof b,
+                    "'utf-8' codec can't decode byte 0x%02x in position %zu: invalid "
+                    "start byte or continuation",
+                    static_cast<unsigned char>(raw[bad]), bad);
+      fail(errc::pickle_encoding, b);
+    }
+    return value(raw);
+  }
+  // STRING's argument: a Python 2 repr, quotes included; decoded like codecs.escape_decode.
+  std::string escape_decode(std::string_view s) {
+    if (s.size() < 2 || s.front() != s.back() || (s.front() != '\'' && s.front() != '"'))
+      fail(errc::pickle_invalid, "the STRING opcode argument must be quoted");
+    s = s.substr(1, s.size() - 2);
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (++i >= s.size()) fail(errc::pickle_invalid, "Trailing \\ in string");
+      c = s[i];
+      switch (c) {
+      case '\n':
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\'':
+        out += '\'';
+        break;
+      case '"':
+        out += '"';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case 'a':
+        out += '\a';
+        break;
+      case 'x': {
+        auto hex = [](char h) {
+          return h >= '0' && h <= '9'   ? h - '0'
+                 : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                 : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                        : -1;
+        };
+        if (i + 2 >= s.size())
+          fail(errc::pickle_invalid, "invalid \\x escape at position " + std::to_string(i - 1));
+        const int h1 = hex(s[i + 1]), h2 = hex(s[i + 2]);
+        if (h1 < 0 || h2 < 0)
+          fail(errc::pickle_invalid, "invalid \\x escape at position " + std::to_string(i - 1));
+        out += static_cast<char>(h1 * 16 + h2);
+        i += 2;
+        break;
+      }
+      default:
+        if (c >= '0' && c <= '7') {
+          int v = c - '0';
+          for (int k = 0; k < 2 && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7'; ++k)
+            v = v * 8 + (s[++i] - '0');
+          out += static_cast<char>(v & 0xff);
+        } else {
+          out += '\\';
+          out += c;
+        }
+      }
+    }
+    return out;
+  }
+  // UNICODE's argument: raw-unicode-escape (only \uXXXX and \UXXXXXXXX escapes).
+  std::string raw_unicode_escape(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
+        // an odd number of backslashes before makes it an escape
+        std::size_t bs = 0;
+        for (std::size_t j = i; j-- > 0 && s[j] == '\\';)
+          ++bs;
+        if (bs % 2 == 0) {
+          const std::size_t nd = s[i + 1] == 'u' ? 4 : 8;
+          if (i + 2 + nd > s.size()) fail(errc::pickle_encoding, "truncated \\uXXXX escape");
+          std::uint32_t cp = 0;
+          auto r = std::from_chars(s.data() + i + 2, s.data() + i + 2 + nd, cp, 16);
+          if (r.ptr != s.data() + i + 2 + nd)
+            fail(errc::pickle_encoding, "truncated \\uXXXX escape");
+          if (cp > 0x10ffff) fail(errc::pickle_encoding, "\\Uxxxxxxxx out of range");
+          out += utf8(cp);
+          i += 1 + nd;
+          continue;
+        }
+      }
+      out += utf8(c);
+    }
+    return out;
+  }
+  double parse_float(std::string_view s) {
+    std::string t(s);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\r'))
+      t.pop_back();
+    std::string_view v = t;
+    bool neg = false;
+    if (!v.empty() && (v[0] == '+' || v[0] == '-')) neg = v[0] == '-', v.remove_prefix(1);
+    double d = 0;
+    auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (r.ec == std::errc::result_out_of_range) {
+      d = std::strtod(std::string(v).c_str(), nullptr);
+    } else if (r.ec != std::errc() || r.ptr != v.data() + v.size() || v.empty()) {
+      fail(errc::pickle_invalid, "could not convert string to float: '" + std::string(s) + "'");
+    }
+    return neg ? -d : d;
+  }
+
+  void global(std::string module, std::string name) {
+    auto [m, nme] =
+        detail::map_name(std::move(module), std::move(name), cx_.proto, opt_.fix_imports);
+    if (scan_) {
+      record(m, nme);
+      push(value::global(m, nme));
+      return;
+    }
+    const safety s = classify(m, nme);
+    if (s == safety::dangerous)
+      fail(errc::pickle_global,
+           "global '" + m + "." + nme + "' is forbidden: it can run code or touch the system");
+    if (s == safety::unknown && !opt_.allow_unknown_classes)
+      fail(errc::pickle_global, "global '" + m + "." + nme +
+                                    "' is not on the allowlist (allow unknown classes to keep it "
+                                    "as an inert object)");
+    push(value::global(m, nme));
+  }
+  void record(const std::string& m, const std::string& nme) {
+    for (auto& g : *found_)
+      if (g.module == m && g.name == nme) {
+        ++g.count;
+        return;
+      }
+    found_->push_back(global_ref{m, nme, classify(m, nme), cx_.offset, 1});
+  }
+  value do_call(const value& callable, value args, value kwargs, bool newobj) {
+    if (scan_) {
+      // Nothing is reconstructed while scanning: a placeholder stands in.
+      const std::string cls =
+          callable.is_global() ? callable.module() + "." + callable.name() : "?";
+      return value::object(cls, std::move(args));
+    }
+    if (!callable.is_global())
+      fail(errc::pickle_invalid,
+           std::string("'") + callable.kind_name() + "' object is not callable");
+    value r = detail::call(callable, std::move(args), std::move(kwargs), cx_, newobj);
+    depth_from_children(r);
+    return r;
+  }
+
+  void append_items(value& target, std::span<value> items) {
+    std::uint32_t d = 0;
+    for (const auto& x : items)
+      d = std::max(d, depth_of(x));
+    if (target.is_list()) {
+      deeper(access::ptr(target), d);
+      auto& v = access::as<pyd::seq_node>(target).items;
+      v.insert(v.end(), std::make_move_iterator(items.begin()),
+               std::make_move_iterator(items.end()));
+    } else if (target.is_object()) {
+      auto& o = access::as<pyd::object_node>(target);
+      if (o.list_items.is_none()) o.list_items = container(kind::list);
+      deeper(access::ptr(o.list_items), d);
+      deeper(access::ptr(target), d + 1);
+      auto& v = access::as<pyd::seq_node>(o.list_items).items;
+      v.insert(v.end(), std::make_move_iterator(items.begin()),
+               std::make_move_iterator(items.end()));
+    } else {
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object has no attribute 'append'");
+    }
+  }
+  void set_items(value& target, std::span<value> items) {
+    if (items.size() % 2) fail(errc::pickle_stack, "odd number of items for SETITEMS");
+    std::uint32_t depth = 0;
+    for (const auto& x : items)
+      depth = std::max(depth, depth_of(x));
+    pyd::dict_node* d = nullptr;
+    if (target.is_dict()) {
+      d = &access::as<pyd::dict_node>(target);
+      deeper(d, depth);
+    } else if (target.is_object()) {
+      auto& o = access::as<pyd::object_node>(target);
+      if (o.dict_items.is_none()) o.dict_items = container(kind::dict);
+      d = &access::as<pyd::dict_node>(o.dict_items);
+      deeper(d, depth);
+      deeper(access::ptr(target), depth + 1);
+    } else {
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object does not support item assignment");
+    }
+    d->items.reserve(d->items.size() + items.size() / 2);
+    for (std::size_t i = 0; i < items.size(); i += 2) {
+      try {
+        pyd::dict_set(*d, std::move(items[i]), std::move(items[i + 1]));
+      } catch (const error& e) {
+        fail(errc::pickle_invalid, e.detail());
+      }
+    }
+  }
+  void add_items(value& target, std::span<value> items) {
+    if (!target.is_set())
+      fail(errc::pickle_stack,
+           std::string("'") + target.kind_name() + "' object has no attribute 'add'");
+    auto& s = access::as<pyd::seq_node>(target);
+    std::uint32_t d = 0;
+    for (const auto& x : items)
+      d = std::max(d, depth_of(x));
+    deeper(&s, d);
+    for (auto& x : items) {
+      try {
+        pyd::set_add(s, std::move(x));
+      } catch (const error& e) {
+        fail(errc::pickle_invalid, e.detail());
+      }
+    }
+  }
+
+  void check_result(value& root);
+  void cleanup(bool all) noexcept;
+
+  const std::uint8_t* p_;
+  std::size_t n_;
+  std::size_t pos_ = 0;
+  const pickle::options& opt_;
+  context cx_;
+  bool scan_;
+  std::vector<global_ref>* found_;
+  std::vector<value> stack_;
+  std::vector<std::size_t> marks_;
+  std::vector<value> dense_;
+  std::vector<std::uint8_t> present_;
+  std::unordered_map<std::uint64_t, value> sparse_;
+  std::size_t memo_count_ = 0;
+  std::vector<std::pair<kind, pyd::node*>> created_; // tracked containers (see track())
+  std::vector<value> graveyard_; // replaced memo entries, DUP'd values: alive until the end
+  std::size_t reached_tracked_ = 0;
+  bool shared_ = false; // a container was referenced twice (memo GET or DUP)
+  std::vector<std::pair<pyd::node*, std::shared_ptr<std::vector<value>>>> stolen_;
+};
+
+value vm::run(std::size_t& consumed) {
+  // Every memo entry costs at least one input byte (MEMOIZE): reserving for
+  // one per 8 bytes avoids regrowing the memo; untouched reserve costs no pages.
+  const std::size_t memo_guess = std::min<std::size_t>(n_ / 8, opt_.limits.max_memo);
+  if (memo_guess > 1024) {
+    dense_.reserve(memo_guess);
+    present_.reserve(memo_guess);
+  }
+  stack_.reserve(std::min<std::size_t>(1024, opt_.limits.max_stack));
+  while (true) {
+    cx_.offset = pos_;
+    const std::uint8_t code = *take(1);
+    switch (code) {
+    case MARK:
+      if (marks_.size() >= opt_.limits.max_depth)
+        fail(errc::limit_exceeded, "pickle nests MARKs deeper than max_depth (" +
+                                       std::to_string(opt_.limits.max_depth) + ")");
+      marks_.push_back(stack_.size());
+      break;
+    case STOP: {
+      value result = pop();
+      consumed = pos_;
+      // Without a second reference to any container the result is a tree whose
+      // depth was checked as it was built; otherwise walk it.
+      if (!scan_ && shared_) check_result(result);
+      cleanup(false);
+      return result;
+    }
+    case POP:
+      if (stack_.size() > floor())
+        stack_.pop_back();
+      else
+        (void)pop_mark();
+      break;
+    case POP_MARK:
+      (void)pop_mark();
+      break;
+    case DUP: {
+      value d = access::local_copy(top());
+      track(d);
+      note_get(d);
+      graveyard_.push_back(d);
+      push(std::move(d));
+      break;
+    }
+    case FLOAT:
+      push(value(parse_float(line())));
+      break;
+    case INT: {
+      const auto s = line();
+      if (s == "00")
+        push(value(false));
+      else if (s == "01")
+        push(value(true));
+      else {
+        try {
+          push(value::integer(s));
+        } catch (const error&) {
+          fail(errc::pickle_invalid,
+               "invalid literal for int() with base 10: '" + std::string(s) + "'");
+        }
+      }
+      break;
+    }
+    case LONG: {
+      auto s = line();
+      if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
+      try {
+        push(value::integer(s));
+      } catch (const error&) {
+        fail(errc::pickle_invalid,
+             "invalid literal for int() with base 10: '" + std::string(s) + "'");
+      }
+      break;
+    }
+    case BININT:
+      push(value(static_cast<std::int32_t>(static_cast<std::uint32_t>(le(4)))));
+      break;
+    case BININT1:
+      push(value(static_cast<std::int64_t>(le(1))));
+      break;
+    case BININT2:
+      push(value(static_cast<std::int64_t>(le(2))));
+      break;
+    case LONG1:
+    case LONG4: {
+      std::uint64_t len = code == LONG1 ? le(1) : le(4);
+      if (code == LONG4 && (len & 0x80000000u))
+        fail(errc::pickle_invalid, "LONG pickle has negative byte count");
+      const auto b = payload(len);
+      push(value::int_from_bytes({reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}));
+      break;
+    }
+    case NONE:
+      push(value());
+      break;
+    case NEWTRUE:
+      push(value(true));
+      break;
+    case NEWFALSE:
+      push(value(false));
+      break;
+    case BINFLOAT: {
+      const auto* b = take(8);
+      std::uint64_t u = 0;
+      for (int i = 0; i < 8; ++i)
+        u = (u << 8) | b[i];
+      push(value(std::bit_cast<double>(u)));
+      break;
+    }
+    case STRING: {
+      const auto raw = escape_decode(line());
+      cx_.charge(raw.size());
+      push(py2_string(raw));
+      break;
+    }
+    case BINSTRING: {
+      const std::uint64_t len = le(4);
+      if (len & 0x80000000u) fail(errc::pickle_invalid, "BINSTRING pickle has negative byte count");
+      push(py2_string(payload(len)));
+      break;
+    }
+    case SHORT_BINSTRING:
+      push(py2_string(payload(le(1))));
+      break;
+    case UNICODE: {
+      auto s = raw_unicode_escape(line());
+      cx_.charge(s.size());
+      push(value(std::move(s)));
+      break;
+    }
+    case BINUNICODE:
+      push(unicode(payload(le(4))));
+      break;
+    case SHORT_BINUNICODE:
+      push(unicode(payload(le(1))));
+      break;
+    case BINUNICODE8:
+      push(unicode(payload(le(8))));
+      break;
+    case BINBYTES:
+      push(value::bytes(payload(le(4))));
+      break;
+    case SHORT_BINBYTES:
+      push(value::bytes(payload(le(1))));
+      break;
+    case BINBYTES8:
+      push(value::bytes(payload(le(8))));
+      break;
+    case BYTEARRAY8:
+      push(value::bytearray(payload(le(8))));
+      break;
+    case EMPTY_LIST:
+      push(container(kind::list));
+      break;
+    case EMPTY_TUPLE:
+      push(container(kind::tuple));
+      break;
+    case EMPTY_DICT:
+      push(container(kind::dict));
+      break;
+    case EMPTY_SET:
+      push(container(kind::set));
+      break;
+    case LIST: {
+      auto items = pop_mark();
+      value l = container(kind::list);
+      access::as<pyd::seq_node>(l).items = std::move(items);
+      depth_from_children(l);
+      push(std::move(l));
+      break;
+    }
+    case TUPLE: {
+      auto items = pop_mark();
+      value t = container(kind::tuple);
+      access::as<pyd::seq_node>(t).items = std::move(items);
+      depth_from_children(t);
+      push(std::move(t));
+      break;
+    }
+    case TUPLE1:
+    case TUPLE2:
+    case TUPLE3: {
+      const std::size_t k = code - TUPLE1 + 1u;
+      if (stack_.size() < floor() + k) fail(errc::pickle_stack, "unpickling stack underflow");
+      std::vector<value> items(
+          std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(k)),
+          std::make_move_iterator(stack_.end()));
+      stack_.resize(stack_.size() - k);
+      value t = container(kind::tuple);
+      access::as<pyd::seq_node>(t).items = std::move(items);
+      depth_from_children(t);
+      push(std::move(t));
+      break;
+    }
+    case DICT: {
+      const std::size_t m = mark_start();
+      value d = container(kind::dict);
+      set_items(d, above(m));
+      stack_.resize(m);
+      push(std::move(d));
+      break;
+    }
+    case FROZENSET: {
+      const std::size_t m = mark_start();
+      value s = container(kind::set);
+      add_items(s, above(m));
+      stack_.resize(m);
+      access::set_kind(s, kind::frozenset);
+      push(std::move(s));
+      break;
+    }
+    case APPEND: {
+      if (stack_.size() < floor() + 2) fail(errc::pickle_stack, "unpickling stack underflow");
+      const std::size_t m = stack_.size() - 1;
+      append_items(stack_[m - 1], above(m));
+      stack_.resize(m);
+      break;
+    }
+    case APPENDS: {
+      const std::size_t m = mark_start();
+      append_items(below_mark(m), above(m));
+      stack_.resize(m);
+      break;
+    }
+    case SETITEM: {
+      if (stack_.size() < floor() + 3) fail(errc::pickle_stack, "unpickling stack underflow");
+      const std::size_t m = stack_.size() - 2;
+      set_items(stack_[m - 1], above(m));
+      stack_.resize(m);
+      break;
+    }
+    case SETITEMS: {
+      const std::size_t m = mark_start();
+      set_items(below_mark(m), above(m));
+      stack_.resize(m);
+      break;
+    }
+    case ADDITEMS: {
+      const std::size_t m = mark_start();
+      add_items(below_mark(m), above(m));
+      stack_.resize(m);
+      break;
+    }
+    case GET: {
+      const value& g = memo_get(decimal_arg(line(), "GET"));
+      note_get(g);
+      push(access::local_copy(g));
+    } break;
+    case BINGET: {
+      const value& g = memo_get(le(1));
+      note_get(g);
+      push(access::local_copy(g));
+    } break;
+    case LONG_BINGET: {
+      const value& g = memo_get(le(4));
+      note_get(g);
+      push(access::local_copy(g));
+    } break;
+    case PUT:
+      memo_put(decimal_arg(line(), "PUT"), top());
+      break;
+    case BINPUT:
+      memo_put(le(1), top());
+      break;
+    case LONG_BINPUT:
+      memo_put(le(4), top());
+      break;
+    case MEMOIZE:
+      memo_put(memo_count_, top());
+      break;
+    case GLOBAL: {
+      std::string module(line());
+      std::string name(line());
+      global(std::move(module), std::move(name));
+      break;
+    }
+    case STACK_GLOBAL: {
+      value name = pop();
+      value module = pop();
+      if (!name.is_str() || !module.is_str()) fail(errc::pickle_stack, "STACK_GLOBAL requires str");
+      global(module.as<std::string>(), name.as<std::string>());
+      break;
+    }
+    case INST: {
+      std::string module(line());
+      std::string name(line());
+      auto args = pop_mark();
+      global(std::move(module), std::move(name));
+      value cls = pop();
+      push(do_call(cls, value::tuple(std::move(args)), value(), false));
+      break;
+    }
+    case OBJ: {
+      auto args = pop_mark();
+      if (args.empty()) fail(errc::pickle_stack, "unpickling stack underflow");
+      value cls = std::move(args.front());
+      args.erase(args.begin());
+      push(do_call(cls, value::tuple(std::move(args)), value(), false));
+      break;
+    }
+    case REDUCE: {
+      value args = pop();
+      if (!args.is_tuple())
+        fail(errc::pickle_stack,
+             "REDUCE argument must be a tuple, not " + std::string(args.kind_name()));
+      value f = pop();
+      push(do_call(f, std::move(args), value(), false));
+      break;
+    }
+    case NEWOBJ: {
+      value args = pop();
+      value cls = pop();
+      if (!args.is_tuple()) fail(errc::pickle_stack, "NEWOBJ expected an arg tuple.");
+      push(do_call(cls, std::move(args), value(), true));
+      break;
+    }
+    case NEWOBJ_EX: {
+      value kwargs = pop();
+      value args = pop();
+      value cls = pop();
+      if (!args.is_tuple()) fail(errc::pickle_stack, "NEWOBJ_EX args argument must be a tuple");
+      if (!kwargs.is_dict()) fail(errc::pickle_stack, "NEWOBJ_EX kwargs argument must be a dict");
+      push(do_call(cls, std::move(args), std::move(kwargs), true));
+      break;
+    }
+    case BUILD: {
+      value state = pop();
+      value& inst = top();
+      if (!scan_) {
+        const std::uint32_t state_depth = depth_of(state);
+        cx_.may_steal = !shared_;
+        cx_.stolen = &stolen_;
+        detail::build(inst, std::move(state), cx_);
+        if (inst.is_ndarray()) {
+          // the elements come from the state (its list): no need to visit them
+          if (state_depth > 1) deeper(access::ptr(inst), state_depth - 1);
+        } else {
+          depth_from_children(inst);
+        }
+      }
+      break;
+    }
+    case PROTO: {
+      const auto v = le(1);
+      if (v > 5)
+        fail(errc::pickle_unsupported, "unsupported pickle protocol: " + std::to_string(v));
+      cx_.proto = static_cast<int>(v);
+      break;
+    }
+    case FRAME: {
+      const std::uint64_t len = le(8);
+      if (len > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
+      break;
+    }
+    case PERSID:
+    case BINPERSID:
+      fail(errc::pickle_unsupported, "unsupported persistent id encountered");
+    case EXT1:
+    case EXT2:
+    case EXT4: {
+      const auto v = le(code == EXT1 ? 1 : code == EXT2 ? 2 : 4);
+      fail(errc::pickle_unsupported, "unregistered extension code " + std::to_string(v));
+    }
+    case NEXT_BUFFER:
+      fail(errc::pickle_unsupported,
+           "pickle stream refers to out-of-band data but no *buffers* argument was given");
+    case READONLY_BUFFER: {
+      value& t = top();
+      if (t.is_bytearray())
+        t = value::bytes(t.as<std::string_view>());
+      else if (!t.is_bytes())
+        fail(errc::pickle_stack, "READONLY_BUFFER needs a buffer on the stack");
+      break;
+    }
+    default: {
+      char b[64];
+      if (code >= 0x20 && code < 0x7f)
+        std::snprintf(b, sizeof b, "invalid load key, '%c'.", code);
+      else
+        std::snprintf(b, sizeof b, "invalid load key, '\\x%02x'.", code);
+      fail(errc::pickle_bad_opcode, b);
+    }
+    }
+  }
+}
+
+// The i-th child of a node, or null past the last one.
+value* child_at(kind k, pyd::node* n, std::size_t i) {
+  switch (k) {
+  case kind::list:
+  case kind::tuple:
+  case kind::set:
+  case kind::frozenset: {
+    auto& v = static_cast<pyd::seq_node*>(n)->items;
+    return i < v.size() ? &v[i] : nullptr;
+  }
+  case kind::dict: {
+    auto& v = static_cast<pyd::dict_node*>(n)->items;
+    if (i >= 2 * v.size()) return nullptr;
+    return i % 2 ? &v[i / 2].second : &v[i / 2].first;
+  }
+  case kind::ndarray: {
+    const auto& buf = static_cast<pyd::array_node*>(n)->a.base();
+    if (!buf || !buf->objects()) return nullptr;
+    auto& v = *buf->objects();
+    return i < v.size() ? &v[i] : nullptr;
+  }
+  case kind::object: {
+    auto* o = static_cast<pyd::object_node*>(n);
+    return i == 0   ? &o->args
+           : i == 1 ? &o->state
+           : i == 2 ? &o->list_items
+           : i == 3 ? &o->dict_items
+                    : nullptr;
+  }
+  case kind::datetime:
+  case kind::time:
+    return i == 0 ? &static_cast<pyd::datetime_node*>(n)->tzinfo : nullptr;
+  default:
+    return nullptr;
+  }
+}
+
+bool has_children(kind k) {
+  switch (k) {
+  case kind::list:
+  case kind::tuple:
+  case kind::set:
+  case kind::frozenset:
+  case kind::dict:
+  case kind::ndarray:
+  case kind::object:
+  case kind::datetime:
+  case kind::time:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// The result must be a tree to be a py::value users can walk: no cycles, depth
+// within max_depth, and its size (shared subtrees counted once per reference,
+// as a walk would see them) within max_bytes / 16 values. Node marks: 0 not
+// seen, 1 on the current path, 2 + size when done (so a DAG is walked once).
+void vm::check_result(value& root) {
+  struct frame {
+    kind k;
+    pyd::node* n;
+    std::size_t next = 0;
+    std::uint64_t size = 1;
+  };
+  const std::uint64_t max_nodes = std::max<std::uint64_t>(opt_.limits.max_bytes / 16, 1);
+  auto too_big = [this] {
+    fail(errc::limit_exceeded,
+         "the pickle's shared references expand to more than max_bytes / 16 values");
+  };
+  std::vector<frame> st;
+  // Returns the size of v when it is known without walking it, or 0 after
+  // pushing a frame for it.
+  auto enter = [&](value& v) -> std::uint64_t {
+    pyd::node* n = access::ptr(v);
+    const kind k = access::tag(v);
+    if (!n || !has_children(k)) return 1;
+    const std::uint32_t state = n->mark & ~tracked_bit;
+    if (state == 1)
+      fail(errc::pickle_invalid,
+           "the pickle holds a value that contains itself (a reference cycle)");
+    if (state >= 2) return state - 2u;
+    if (st.size() >= opt_.limits.max_depth)
+      fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
+                                     std::to_string(opt_.limits.max_depth) + ")");
+    n->mark = (n->mark & tracked_bit) | 1u;
+    st.push_back(frame{k, n});
+    return 0;
+  };
+  if (enter(root) > max_nodes) too_big();
+  while (!st.empty()) {
+    auto& f = st.back();
+    if (value* c = child_at(f.k, f.n, f.next++)) {
+      const std::uint64_t s = enter(*c);
+      if (s) {
+        f.size += s;
+        if (f.size > max_nodes) too_big();
+      }
+      continue;
+    }
+    const std::uint64_t size = f.size;
+    if (f.n->mark & tracked_bit) ++reached_tracked_;
+    f.n->mark = (f.n->mark & tracked_bit) |
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(size, 0x7ffffffdu) + 2);
+    st.pop_back();
+    if (!st.empty()) {
+      st.back().size += size;
+      if (st.back().size > max_nodes) too_big();
+    }
+  }
+}
+
+void vm::cleanup(bool all) noexcept {
+  // Containers not reachable from the result (or all of them after an error)
+  // may form reference cycles: empty them before letting go.
+  // Without a second reference to a container no cycle can exist.
+  if (all || (shared_ && reached_tracked_ != created_.size())) {
+    for (auto [k, n] : created_)
+      if (all || (n->mark & ~tracked_bit) == 0) pyd::clear_children(k, n);
+  }
+  created_.clear();
+  stack_.clear();
+  marks_.clear();
+  for (auto& v : dense_)
+    access::local_release(v);
+  dense_.clear();
+  present_.clear();
+  sparse_.clear();
+  graveyard_.clear();
+}
+
+} // namespace
+
+py::value loads(std::span<const std::byte> bytes, const options& opt, std::size_t& consumed) {
+  vm m(bytes, opt, false, nullptr);
+  return m.run(consumed);
+}
+
+py::value loads(std::span<const std::byte> bytes, const options& opt) {
+  std::size_t consumed = 0;
+  return loads(bytes, opt, consumed);
+}
+
+py::value loads(std::string_view bytes, const options& opt) {
+  return loads(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())), opt);
+}
+
+result<py::value> try_loads(std::span<const std::byte> bytes, const options& opt) noexcept {
+  return capture([&] { return loads(bytes, opt); });
+}
+
+std::vector<global_ref> scan(std::span<const std::byte> bytes, const options& opt) {
+  std::vector<global_ref> found;
+  vm m(bytes, opt, true, &found);
+  std::size_t consumed = 0;
+  (void)m.run(consumed);
+  return found;
+}
+
+} // namespace pickle
+} // namespace v1
+} // namespace npio

@@ -1,0 +1,134 @@
+// Private layout of py::value nodes, shared by the value type and the pickle
+// layer (which mutates shared nodes in place while a stream is decoded, to get
+// Python's reference semantics, and then checks the result for cycles).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <npio/py/value.hpp>
+#include <string>
+#include <vector>
+
+namespace npio {
+inline namespace v1 {
+namespace py {
+namespace detail {
+
+struct node {
+  std::atomic<std::uint32_t> refs{1};
+  std::uint32_t mark = 0;  // scratch for graph walks (pickle result checks)
+  std::uint32_t depth = 0; // containers: nesting depth, kept by the pickle VM
+};
+
+struct str_node : node { // str, bytes, bytearray, decimal
+  std::string s;
+};
+struct bigint_node : node { // minimal little-endian two's complement
+  std::vector<std::uint8_t> le;
+};
+struct complex_node : node {
+  double re = 0, im = 0;
+};
+struct seq_node : node { // list, tuple, set, frozenset
+  std::vector<value> items;
+  std::vector<std::uint32_t> index; // hash index for sets (open addressing), lazily built
+};
+struct dict_node : node {
+  dict_entries items;
+  std::vector<std::uint32_t> index;
+};
+struct array_node : node {
+  npio::array a;
+  bool pending = false; // made by _reconstruct, waiting for BUILD
+};
+struct scalar_node : node {
+  npio::dtype dt;
+  std::string raw;
+};
+struct dtype_node : node {
+  npio::dtype dt;
+  char ctor_kind = 0; // from numpy.dtype('f8', ...) until BUILD
+  std::size_t ctor_size = 0;
+  bool pending = false;
+};
+struct datetime_node : node { // datetime, date, time
+  datetime_t dt;
+  value tzinfo;
+};
+struct timedelta_node : node {
+  timedelta_t td;
+};
+struct global_node : node {
+  std::string module, name;
+};
+struct object_node : node {
+  std::string cls;
+  value args;
+  value state;
+  value list_items; // None, or a list of APPENDed items
+  value dict_items; // None, or a dict of SETITEMS
+};
+
+// Raw access for the pickle layer.
+struct access {
+  static node* ptr(const value& v) noexcept { return v.is_heap() ? v.u_.p : nullptr; }
+  static bool heap(const value& v) noexcept { return v.is_heap(); }
+  template <class N> static N& as(const value& v) noexcept { return *static_cast<N*>(v.u_.p); }
+  static kind tag(const value& v) noexcept { return v.tag_; }
+  static bool big(const value& v) noexcept { return v.big_; }
+  // Takes ownership of a fresh node (refs == 1).
+  static value make(kind k, node* n, bool big = false) noexcept {
+    value v;
+    v.tag_ = k;
+    v.big_ = big;
+    v.u_.p = n;
+    return v;
+  }
+  static void set_kind(value& v, kind k) noexcept { v.tag_ = k; }
+  // Reference counting without atomic instructions, for nodes no other thread
+  // can see yet (the pickle VM's own): a copy, and dropping a reference.
+  static value local_copy(const value& v) noexcept {
+    value r;
+    r.tag_ = v.tag_;
+    r.big_ = v.big_;
+    r.u_ = v.u_;
+    if (v.is_heap())
+      v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+    return r;
+  }
+  static void local_release(value& v) noexcept {
+    if (!v.is_heap()) return;
+    auto& refs = v.u_.p->refs;
+    const std::uint32_t n = refs.load(std::memory_order_relaxed);
+    if (n > 1) {
+      refs.store(n - 1, std::memory_order_relaxed);
+      forget(v);
+    } else {
+      v = value(); // the last reference: the usual destruction
+    }
+  }
+  static std::int64_t ival(const value& v) noexcept { return v.u_.i; }
+  static double fval(const value& v) noexcept { return v.u_.f; }
+  // Forgets the node without releasing it (the caller took over the reference).
+  static void forget(value& v) noexcept {
+    v.tag_ = kind::none;
+    v.big_ = false;
+    v.u_.i = 0;
+  }
+};
+
+// Dict / set operations that bypass copy-on-write (the pickle VM's in-place
+// mutation). Errors: invalid_argument for unhashable keys.
+void dict_set(dict_node& d, value key, value v);
+const value* dict_find(const dict_node& d, const value& key);
+void set_add(seq_node& s, value item);
+// Children of a node (for graph walks); empty for leaves.
+void for_each_child(kind k, node* n, void (*f)(value&, void*), void* ctx);
+// Drops every child of a container node (breaks reference cycles).
+void clear_children(kind k, node* n) noexcept;
+
+} // namespace detail
+} // namespace py
+} // namespace v1
+} // namespace npio
