@@ -659,15 +659,6 @@ std::string unit_suffix(const dtype& d) {
   return s + "]";
 }
 
-std::string shape_repr(const shape_t& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(s[i]);
-  }
-  if (s.size() == 1) out += ",";
-  return out + ")";
-}
 } // namespace
 
 std::string dtype::str() const {
@@ -688,7 +679,8 @@ std::string dtype::str() const {
 
 std::string dtype::descr() const {
   // numpy/_core/_internal.py::_array_descr
-  if (p_->sub_base) return "(" + p_->sub_base->descr() + ", " + shape_repr(p_->sub_shape) + ")";
+  if (p_->sub_base)
+    return "(" + p_->sub_base->descr() + ", " + detail::repr_shape(p_->sub_shape) + ")";
   if (!p_->structured) return detail::repr_str(str());
   std::vector<const field*> order;
   for (const auto& f : p_->fields)
@@ -712,7 +704,8 @@ std::string dtype::descr() const {
         f->title ? "(" + detail::repr_str(*f->title) + ", " + detail::repr_str(f->name) + ")"
                  : detail::repr_str(f->name);
     if (f->type.is_subarray())
-      item("(" + name + ", " + f->type.base().descr() + ", " + shape_repr(f->type.shape()) + ")");
+      item("(" + name + ", " + f->type.base().descr() + ", " + detail::repr_shape(f->type.shape()) +
+           ")");
     else
       item("(" + name + ", " + f->type.descr() + ")");
     offset += f->type.itemsize();
@@ -725,7 +718,8 @@ std::string dtype::name() const {
   if (p_->structured)
     return "structured (" + std::to_string(p_->fields.size()) + " field" +
            (p_->fields.size() == 1 ? "" : "s") + ", " + std::to_string(p_->itemsize) + " bytes)";
-  if (p_->sub_base) return "subarray of " + p_->sub_base->name() + " " + shape_repr(p_->sub_shape);
+  if (p_->sub_base)
+    return "subarray of " + p_->sub_base->name() + " " + detail::repr_shape(p_->sub_shape);
   std::string prefix;
   if (p_->order != byte_order::none && !p_->native)
     prefix = p_->order == byte_order::big ? "big-endian " : "little-endian ";

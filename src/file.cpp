@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <random>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,10 @@ fd_handle& fd_handle::operator=(fd_handle&& o) noexcept {
 
 fd_handle::~fd_handle() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+file_mapping::~file_mapping() {
+  if (p) ::munmap(p, n);
 }
 
 void throw_os_error(const std::string& what, const std::filesystem::path& path, int err) {

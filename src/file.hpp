@@ -15,6 +15,16 @@ namespace npio {
 inline namespace v1 {
 namespace detail {
 
+/// Owns a memory mapping; shared by every array viewing it.
+struct file_mapping {
+  void* p;
+  std::size_t n;
+  file_mapping(void* p_, std::size_t n_) : p(p_), n(n_) {}
+  file_mapping(const file_mapping&) = delete;
+  file_mapping& operator=(const file_mapping&) = delete;
+  ~file_mapping();
+};
+
 /// An owned file descriptor.
 class fd_handle {
 public:

@@ -11,16 +11,6 @@ namespace {
 constexpr std::size_t array_align = 64;        // ARRAY_ALIGN, since numpy 1.14
 constexpr std::size_t growth_axis_digits = 21; // GROWTH_AXIS_MAX_DIGITS, since 1.24
 
-std::string shape_repr(const shape_t& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(s[i]);
-  }
-  if (s.size() == 1) out += ",";
-  return out + ")";
-}
-
 // UTF-8 to latin-1, or nullopt when a character is above U+00FF.
 std::optional<std::string> to_latin1(std::string_view s) {
   std::string out;
@@ -59,7 +49,7 @@ std::string format_header(const dtype& dt, const shape_t& shape, bool fortran_or
                           std::optional<format_version> version) {
   std::string d = "{'descr': " + dt.descr() +
                   ", 'fortran_order': " + (fortran_order ? "True" : "False") +
-                  ", 'shape': " + shape_repr(shape) + ", }";
+                  ", 'shape': " + detail::repr_shape(shape) + ", }";
   if (!shape.empty()) {
     const auto n = std::to_string(fortran_order ? shape.back() : shape.front()).size();
     d.append(growth_axis_digits > n ? growth_axis_digits - n : 0, ' ');

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <npio/io.hpp>
 #include <span>
 #include <vector>
@@ -10,6 +11,11 @@
 namespace npio {
 inline namespace v1 {
 namespace detail {
+
+// np.load lifts max_header_size for callers who trust the file (allow_pickle).
+inline std::size_t effective_max_header(const load_options& o) {
+  return o.allow_pickle ? std::numeric_limits<std::size_t>::max() / 8 : o.max_header_size;
+}
 
 // Object arrays (src/pickle_numpy.cpp). `payload` is everything after the
 // header; NumPy returns whatever the pickle holds, usually an object array.

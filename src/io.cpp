@@ -166,10 +166,7 @@ private:
   std::istream& in_;
 };
 
-std::size_t effective_max_header(const load_options& o) {
-  // NumPy lifts max_header_size for callers who trust the file (allow_pickle).
-  return o.allow_pickle ? std::numeric_limits<std::size_t>::max() / 8 : o.max_header_size;
-}
+using detail::effective_max_header;
 
 // Reads the header through `src`, given the 6 magic bytes already read.
 header read_header_from(source& src, std::vector<std::byte>& prefix, std::size_t max_header) {

@@ -450,6 +450,16 @@ std::string repr_str(std::string_view s) {
   return out;
 }
 
+std::string repr_shape(const std::vector<std::int64_t>& s) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(s[i]);
+  }
+  if (s.size() == 1) out += ",";
+  return out + ")";
+}
+
 std::string repr(const literal& v) {
   switch (v.k) {
   case literal::kind::none:

@@ -41,6 +41,8 @@ literal parse_literal(std::string_view text, bool latin1);
 
 /// Python's repr() of a literal: "(3,)", "'a'", "[1, 2]", "{'a': 1}".
 std::string repr(const literal& v);
+/// Python's repr() of a tuple of ints: "()", "(3,)", "(2, 3)".
+std::string repr_shape(const std::vector<std::int64_t>& shape);
 /// Python's repr() of a str (UTF-8 in, UTF-8 out).
 std::string repr_str(std::string_view utf8);
 

@@ -16,17 +16,6 @@ inline namespace v1 {
 
 namespace {
 
-struct mapping {
-  void* p;
-  std::size_t n;
-  mapping(void* p_, std::size_t n_) : p(p_), n(n_) {}
-  mapping(const mapping&) = delete;
-  mapping& operator=(const mapping&) = delete;
-  ~mapping() {
-    if (p) ::munmap(p, n);
-  }
-};
-
 // Reads the header with one pread in the common case. `first` (at least 4096
 // bytes) receives the start of the file; its length is returned in `got`.
 header read_file_header(int fd, const std::filesystem::path& path, std::uint64_t size,
@@ -74,7 +63,7 @@ array map_array(int fd, const std::filesystem::path& path, const header& h, std:
   const int flags = mode == mmap_mode::c ? MAP_PRIVATE : MAP_SHARED;
   void* p = ::mmap(nullptr, static_cast<std::size_t>(end), prot, flags, fd, 0);
   if (p == MAP_FAILED) detail::throw_os_error("cannot map", path, errno);
-  auto m = std::make_shared<mapping>(p, static_cast<std::size_t>(end));
+  auto m = std::make_shared<detail::file_mapping>(p, static_cast<std::size_t>(end));
   auto* data = static_cast<std::byte*>(p) + h.data_offset;
   return array(h.dtype, h.shape,
                buffer::adopt(data, static_cast<std::size_t>(h.data_size), std::move(m), writeable),

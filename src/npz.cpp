@@ -10,20 +10,17 @@
 #include <fcntl.h>
 #include <limits>
 #include <npio/npz.hpp>
+#include <npio/py/value.hpp>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 
-#if __has_include(<npio/py/value.hpp>)
-#include <npio/py/value.hpp>
-#define NPIO_HAVE_PY_VALUE 1
-#endif
-
 namespace npio {
 inline namespace v1 {
 
 namespace zip = detail::zip;
+using detail::effective_max_header;
 
 namespace {
 
@@ -32,20 +29,6 @@ constexpr unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 bool has_npy_magic(std::span<const std::byte> b) {
   return b.size() >= 6 && std::memcmp(b.data(), npy_magic, 6) == 0;
 }
-
-std::size_t effective_max_header(const load_options& o) {
-  // As np.load: callers who trust the file (allow_pickle) lift the limit.
-  return o.allow_pickle ? std::numeric_limits<std::size_t>::max() / 8 : o.max_header_size;
-}
-
-struct mapping {
-  void* p;
-  std::size_t n;
-  mapping(void* p_, std::size_t n_) : p(p_), n(n_) {}
-  mapping(const mapping&) = delete;
-  mapping& operator=(const mapping&) = delete;
-  ~mapping() { ::munmap(p, n); }
-};
 
 } // namespace
 
@@ -148,7 +131,7 @@ struct npz_file::impl {
     void* p = ::mmap(nullptr, len, PROT_READ | (cow ? PROT_WRITE : 0),
                      cow ? MAP_PRIVATE : MAP_SHARED, src->fd(), static_cast<off_t>(start));
     if (p == MAP_FAILED) return std::nullopt;
-    auto m = std::make_shared<mapping>(p, len);
+    auto m = std::make_shared<detail::file_mapping>(p, len);
     auto* member = static_cast<std::byte*>(p) + (e.data_offset - start);
     const std::uint32_t crc = zip::crc32(0, {member, static_cast<std::size_t>(e.usize)});
     if (crc != e.crc)
@@ -177,11 +160,7 @@ struct npz_file::impl {
       if (!has_npy_magic(bytes)) {
         if (skip_raw) return std::nullopt;
         if (want_array) throw error(errc::type_mismatch, "member is not a .npy file (use bytes())");
-#ifdef NPIO_HAVE_PY_VALUE
         return loaded(std::make_shared<py::value>(py::value::bytes(bytes)));
-#else
-        throw error(errc::unsupported, "member is not a .npy file (use bytes())");
-#endif
       }
       const header h = read_header(bytes, effective_max_header(options));
       if (h.dtype.has_object() || h.data_offset > bytes.size() ||

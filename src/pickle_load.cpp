@@ -3,6 +3,7 @@
 // depth, checks every declared length against the bytes present before
 // allocating, and builds values with Python's reference semantics (shared,
 // mutable nodes), then checks the result for cycles, depth and size.
+#include "literal.hpp"
 #include "pickle_internal.hpp"
 
 #include <charconv>
@@ -109,21 +110,7 @@ enum op : std::uint8_t {
 
 std::string utf8(char32_t c) {
   std::string s;
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xf0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
+  npio::detail::append_utf8(s, static_cast<std::uint32_t>(c));
   return s;
 }
 

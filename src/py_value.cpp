@@ -1,5 +1,6 @@
 // npio::py::value: storage, copy-on-write, iterative destruction, Python
 // equality, hashing and repr, big ints, and the object-array helpers.
+#include "literal.hpp"
 #include "py_node.hpp"
 
 #include <algorithm>
@@ -1767,21 +1768,7 @@ template <class T> T load_swapped(const std::byte* p, bool swap) {
 
 std::string utf8_of(char32_t c) {
   std::string s;
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xf0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
+  npio::detail::append_utf8(s, static_cast<std::uint32_t>(c));
   return s;
 }
 
