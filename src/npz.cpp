@@ -2,6 +2,7 @@
 // npz_append, and the hooks through which load() opens archives.
 #include "file.hpp"
 #include "hooks.hpp"
+#include "literal.hpp"
 #include "zip.hpp"
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <linux/fs.h>
 #include <npio/npz.hpp>
 #include <npio/py/value.hpp>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -28,6 +31,41 @@ constexpr unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 bool has_npy_magic(std::span<const std::byte> b) {
   return b.size() >= 6 && std::memcmp(b.data(), npy_magic, 6) == 0;
+}
+
+// Code page 437, bytes 0x80-0xFF, as CPython's cp437 codec decodes them
+// (bytes below 0x80 are ASCII). Generated with
+// `bytes(range(128, 256)).decode('cp437')`.
+constexpr std::uint16_t cp437_high[128] = {
+    0x00C7, 0x00FC, 0x00E9, 0x00E2, 0x00E4, 0x00E0, 0x00E5, 0x00E7, 0x00EA, 0x00EB, 0x00E8, 0x00EF,
+    0x00EE, 0x00EC, 0x00C4, 0x00C5, 0x00C9, 0x00E6, 0x00C6, 0x00F4, 0x00F6, 0x00F2, 0x00FB, 0x00F9,
+    0x00FF, 0x00D6, 0x00DC, 0x00A2, 0x00A3, 0x00A5, 0x20A7, 0x0192, 0x00E1, 0x00ED, 0x00F3, 0x00FA,
+    0x00F1, 0x00D1, 0x00AA, 0x00BA, 0x00BF, 0x2310, 0x00AC, 0x00BD, 0x00BC, 0x00A1, 0x00AB, 0x00BB,
+    0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557,
+    0x255D, 0x255C, 0x255B, 0x2510, 0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F,
+    0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x2567, 0x2568, 0x2564, 0x2565, 0x2559,
+    0x2558, 0x2552, 0x2553, 0x256B, 0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580,
+    0x03B1, 0x00DF, 0x0393, 0x03C0, 0x03A3, 0x03C3, 0x00B5, 0x03C4, 0x03A6, 0x0398, 0x03A9, 0x03B4,
+    0x221E, 0x03C6, 0x03B5, 0x2229, 0x2261, 0x00B1, 0x2265, 0x2264, 0x2320, 0x2321, 0x00F7, 0x2248,
+    0x00B0, 0x2219, 0x00B7, 0x221A, 0x207F, 0x00B2, 0x25A0, 0x00A0};
+
+// General purpose flag bit 11 (APPNOTE 4.4.4): the name is UTF-8.
+constexpr std::uint16_t flag_utf8 = 0x800;
+
+// The name as CPython's zipfile decodes it: UTF-8 when the flag says so,
+// else cp437 (ZipFile's default metadata encoding), re-encoded as UTF-8.
+std::string decoded_name(const zip::entry& e) {
+  if (e.flags & flag_utf8) return e.name;
+  std::string out;
+  out.reserve(e.name.size());
+  for (const char c : e.name) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80)
+      out.push_back(c);
+    else
+      detail::append_utf8(out, cp437_high[b - 0x80]);
+  }
+  return out;
 }
 
 } // namespace
@@ -50,7 +88,12 @@ struct npz_file::impl {
     m->path = std::move(p);
     m->dir = zip::read_directory(*m->src);
     for (std::size_t i = 0; i < m->dir.entries.size(); ++i) {
-      const auto& e = m->dir.entries[i];
+      auto& e = m->dir.entries[i];
+      // From here on the entry carries the decoded name (used in messages).
+      e.name = decoded_name(e);
+      if (m->by_name.count(e.name))
+        throw error(errc::zip_duplicate, "duplicate member name '" + e.name + "'", m->src->label(),
+                    e.name);
       npz_member_info info;
       info.filename = e.name;
       info.key = e.name.size() >= 4 && e.name.compare(e.name.size() - 4, 4, ".npy") == 0
@@ -356,29 +399,65 @@ zip::member_source npy_member(const std::string& name, const array& a, bool allo
   return m;
 }
 
-void write_archive(const std::filesystem::path& path, const std::vector<named_array>& arrays,
+// A raw-bytes member: its name exactly, its bytes as the body (no copy; the
+// caller's member outlives the write).
+zip::member_source raw_source(const raw_member& r) {
+  zip::member_source m;
+  m.name = r.name;
+  m.body = std::span<const std::byte>(r.bytes);
+  return m;
+}
+
+// A member to write and the name the caller gave it (for messages).
+struct pending {
+  zip::member_source src;
+  std::string given;
+};
+
+pending make_pending(const npz_member& m, bool allow_pickle) {
+  if (const auto* a = std::get_if<named_array>(&m))
+    return {npy_member(a->first, a->second, allow_pickle), a->first};
+  const auto& r = std::get<raw_member>(m);
+  return {raw_source(r), r.name};
+}
+
+// zipfile's ZipInfo cuts a name at its first NUL byte, so NumPy would see
+// another name than the one written: refuse it.
+void check_name(const std::string& given) {
+  if (given.find('\0') != std::string::npos)
+    throw error(errc::invalid_argument,
+                "member name '" + given.substr(0, given.find('\0')) + "\\0...' holds a NUL byte");
+}
+
+zip::write_options write_options_of(const savez_options& options) {
+  zip::write_options wo;
+  wo.compress = options.compress;
+  wo.level = options.level;
+  wo.threads = options.threads;
+  wo.force_zip64 = options.force_zip64;
+  wo.progress = options.progress;
+  return wo;
+}
+
+void write_archive(const std::filesystem::path& path, std::span<const npz_member> items,
                    const savez_options& options) {
   const auto target = npz_path(path);
   try {
     std::unordered_set<std::string> seen;
     std::vector<zip::member_source> members;
-    members.reserve(arrays.size());
+    members.reserve(items.size());
     std::uint64_t total = 0;
-    for (const auto& [name, a] : arrays) {
-      if (!seen.insert(name).second)
-        throw error(errc::invalid_argument, "duplicate member name '" + name + "'");
-      members.push_back(npy_member(name, a, options.allow_pickle));
-      total += members.back().head.size() + members.back().body.size() + 30 + 64 +
-               2 * members.back().name.size() + 100;
+    for (const auto& item : items) {
+      auto [m, given] = make_pending(item, options.allow_pickle);
+      check_name(given);
+      if (!seen.insert(m.name).second)
+        throw error(errc::invalid_argument, "duplicate member name '" + given + "'");
+      total += m.head.size() + m.body.size() + 30 + 64 + 2 * m.name.size() + 100;
+      members.push_back(std::move(m));
     }
     detail::atomic_file f(target);
     if (!options.compress) f.reserve(total + 22);
-    zip::write_options wo;
-    wo.compress = options.compress;
-    wo.level = options.level;
-    wo.threads = options.threads;
-    wo.force_zip64 = options.force_zip64;
-    wo.progress = options.progress;
+    const auto wo = write_options_of(options);
     zip::writer w(f.fd(), target.string());
     w.add(members, wo);
     w.finish(wo);
@@ -391,19 +470,118 @@ void write_archive(const std::filesystem::path& path, const std::vector<named_ar
   }
 }
 
-std::vector<named_array> positional(const std::vector<array>& arrays) {
-  std::vector<named_array> named;
+std::vector<npz_member> as_members(const std::vector<named_array>& arrays) {
+  return {arrays.begin(), arrays.end()};
+}
+
+std::vector<npz_member> positional(const std::vector<array>& arrays) {
+  std::vector<npz_member> named;
   named.reserve(arrays.size());
   for (std::size_t i = 0; i < arrays.size(); ++i)
-    named.emplace_back("arr_" + std::to_string(i), arrays[i]);
+    named.emplace_back(named_array("arr_" + std::to_string(i), arrays[i]));
   return named;
+}
+
+savez_options compressed(int level) {
+  savez_options o;
+  o.compress = true;
+  o.level = level;
+  return o;
+}
+
+// Copies the first `n` bytes of `in` to `out` (both at offset 0): a reflink
+// of the whole file where the filesystem shares extents (btrfs, xfs; the
+// caller overwrites and truncates past n), else copy_file_range (in-kernel,
+// server-side on NFS), else read and write.
+void copy_prefix(int in, int out, std::uint64_t n, const std::filesystem::path& path) {
+#ifdef FICLONE
+  if (::ioctl(out, FICLONE, in) == 0) return;
+#endif
+  std::uint64_t done = 0;
+  bool kernel_copy = true;
+  while (done < n && kernel_copy) {
+    auto off_in = static_cast<off_t>(done), off_out = static_cast<off_t>(done);
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n - done, 1u << 30));
+    const ssize_t r = ::copy_file_range(in, &off_in, out, &off_out, want, 0);
+    if (r > 0) {
+      done += static_cast<std::uint64_t>(r);
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else if (r < 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+                         errno == EOPNOTSUPP || errno == ENOTSUP || errno == EPERM)) {
+      kernel_copy = false; // not supported here: copy through memory
+    } else if (r == 0) {
+      throw error(errc::truncated, "archive shrank while being copied", path.string(), {}, done);
+    } else {
+      detail::throw_os_error("cannot copy", path, errno);
+    }
+  }
+  std::vector<std::byte> buf;
+  while (done < n) {
+    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n - done, 1u << 20)));
+    const std::size_t got = detail::pread_full(in, buf.data(), buf.size(), done, path);
+    if (got != buf.size())
+      throw error(errc::truncated, "archive shrank while being copied", path.string(), {}, done);
+    if (::lseek(out, static_cast<off_t>(done), SEEK_SET) < 0)
+      detail::throw_os_error("cannot seek", path, errno);
+    detail::write_full(out, buf.data(), got, path);
+    done += got;
+  }
+}
+
+void append_member(const std::filesystem::path& path, const pending& p,
+                   const savez_options& options) {
+  try {
+    const zip::member_source& member = p.src;
+    check_name(p.given);
+    auto src = zip::open_file(path);
+    zip::directory d = zip::read_directory(*src);
+    std::vector<zip::entry> keep;
+    for (auto& e : d.entries) {
+      // Names compare as zipfile decodes them; kept entries keep their stored bytes.
+      if (decoded_name(e) == member.name) {
+        if (!options.replace)
+          throw error(errc::invalid_argument,
+                      "member '" + member.name + "' exists (set replace to overwrite it)");
+        continue;
+      }
+      keep.push_back(std::move(e));
+    }
+    const auto wo = write_options_of(options);
+    if (options.in_place_append) {
+      src.reset();
+      auto fd = detail::open_file(path, O_RDWR);
+      zip::writer w(fd.get(), path.string(), d.cd_offset, std::move(keep));
+      w.add({member}, wo);
+      w.finish(wo);
+      if (::ftruncate(fd.get(), static_cast<off_t>(w.position())) != 0)
+        detail::throw_os_error("cannot truncate", path, errno);
+      if (options.sync && ::fsync(fd.get()) != 0)
+        detail::throw_os_error("fsync failed", path, errno);
+      return;
+    }
+    // Everything before the old directory is copied; the new member, the new
+    // directory and the end records follow it in the copy, which then
+    // replaces the archive (the atomic_file removes it on any failure).
+    detail::atomic_file f(path);
+    copy_prefix(src->fd(), f.fd(), d.cd_offset, path);
+    src.reset();
+    zip::writer w(f.fd(), path.string(), d.cd_offset, std::move(keep));
+    w.add({member}, wo);
+    w.finish(wo);
+    if (::ftruncate(f.fd(), static_cast<off_t>(w.position())) != 0)
+      detail::throw_os_error("cannot truncate", path, errno);
+    f.commit(options.sync);
+  } catch (const error& e) {
+    throw e.with_context(path.string());
+  }
 }
 
 } // namespace
 
 void savez(const std::filesystem::path& path, const std::vector<named_array>& arrays,
            const savez_options& options) {
-  write_archive(path, arrays, options);
+  write_archive(path, as_members(arrays), options);
 }
 
 void savez(const std::filesystem::path& path, const std::vector<array>& arrays,
@@ -411,58 +589,40 @@ void savez(const std::filesystem::path& path, const std::vector<array>& arrays,
   write_archive(path, positional(arrays), options);
 }
 
+void savez(const std::filesystem::path& path, std::span<const npz_member> members,
+           const savez_options& options) {
+  write_archive(path, members, options);
+}
+
 void savez_compressed(const std::filesystem::path& path, const std::vector<named_array>& arrays,
                       int level) {
-  savez_options o;
-  o.compress = true;
-  o.level = level;
-  write_archive(path, arrays, o);
+  write_archive(path, as_members(arrays), compressed(level));
 }
 
 void savez_compressed(const std::filesystem::path& path, const std::vector<array>& arrays,
                       int level) {
-  savez_options o;
-  o.compress = true;
-  o.level = level;
-  write_archive(path, positional(arrays), o);
+  write_archive(path, positional(arrays), compressed(level));
+}
+
+void savez_compressed(const std::filesystem::path& path, std::span<const npz_member> members,
+                      int level) {
+  write_archive(path, members, compressed(level));
 }
 
 void npz_append(const std::filesystem::path& path, const std::string& name, const array& a,
                 const savez_options& options) {
+  pending p;
   try {
-    auto fd = detail::open_file(path, O_RDWR);
-    std::vector<zip::entry> keep;
-    std::uint64_t at = 0;
-    {
-      // Read the directory through a second descriptor owned by the source.
-      auto src = zip::open_file(path);
-      zip::directory d = zip::read_directory(*src);
-      const std::string filename = name + ".npy";
-      for (auto& e : d.entries) {
-        if (e.name == filename) {
-          if (!options.replace)
-            throw error(errc::invalid_argument,
-                        "member '" + filename + "' exists (set replace to overwrite it)");
-          continue;
-        }
-        keep.push_back(std::move(e));
-      }
-      at = d.cd_offset;
-    }
-    zip::write_options wo;
-    wo.compress = options.compress;
-    wo.level = options.level;
-    wo.threads = options.threads;
-    wo.force_zip64 = options.force_zip64;
-    zip::writer w(fd.get(), path.string(), at, std::move(keep));
-    w.add({npy_member(name, a, options.allow_pickle)}, wo);
-    w.finish(wo);
-    if (::ftruncate(fd.get(), static_cast<off_t>(w.position())) != 0)
-      detail::throw_os_error("cannot truncate", path, errno);
-    if (options.sync && ::fsync(fd.get()) != 0) detail::throw_os_error("fsync failed", path, errno);
+    p = {npy_member(name, a, options.allow_pickle), name};
   } catch (const error& e) {
     throw e.with_context(path.string());
   }
+  append_member(path, p, options);
+}
+
+void npz_append(const std::filesystem::path& path, const raw_member& member,
+                const savez_options& options) {
+  append_member(path, {raw_source(member), member.name}, options);
 }
 
 namespace detail {

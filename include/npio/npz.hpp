@@ -5,9 +5,11 @@
 #include <functional>
 #include <initializer_list>
 #include <npio/io.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace npio {
@@ -15,8 +17,11 @@ inline namespace v1 {
 
 /// One member of an archive, as its central directory describes it.
 struct npz_member_info {
-  std::string key;          ///< name without a trailing ".npy" (what files() lists)
-  std::string filename;     ///< name as stored in the archive
+  std::string key; ///< filename without a trailing ".npy" (what files() lists)
+  /// The member's name as Python's zipfile (and so NumPy) reports it, in UTF-8:
+  /// the stored bytes when the name's UTF-8 flag (general purpose bit 11) is
+  /// set, else the stored bytes decoded as code page 437.
+  std::string filename;
   std::uint16_t method = 0; ///< 0 stored, 8 deflate, 12 bzip2, 14 lzma
   std::uint64_t compressed_size = 0;
   std::uint64_t uncompressed_size = 0;
@@ -93,13 +98,37 @@ struct savez_options {
   bool force_zip64 = false;
   /// npz_append: replace a member of the same name instead of failing.
   bool replace = false;
+  /// npz_append: write the new member and directory into the archive itself,
+  /// over its old central directory (as zipfile's mode 'a' does), instead of
+  /// into a copy that replaces it. Saves the copy, but is NOT crash-safe: a
+  /// failure or crash midway leaves an archive without a valid directory.
+  bool in_place_append = false;
   /// Called from the writing thread with (bytes done, bytes in all) as data is written.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
+/// A member written exactly as given: `name` is the whole member name (no
+/// ".npy" is appended) and `bytes` its contents. np.load returns such a member
+/// as raw bytes (unless the bytes are themselves a .npy file).
+struct raw_member {
+  std::string name;
+  std::vector<std::byte> bytes;
+};
+
+/// One member to write: an array (stored as NAME.npy) or raw bytes (stored as NAME).
+using npz_member = std::variant<named_array, raw_member>;
+
 /// np.savez: writes the arrays as NAME.npy members (stored), atomically; `.npz`
-/// is appended when missing. Errors: io_error, invalid_argument (duplicate names).
+/// is appended when missing. Errors: io_error, invalid_argument (duplicate
+/// names, names holding a NUL byte, which zipfile would cut short).
 void savez(const std::filesystem::path& path, const std::vector<named_array>& arrays,
+           const savez_options& options = {});
+/// savez with arrays and raw-bytes members mixed, written in the order given
+/// (deflated when options.compress, like the arrays). Lets an archive with
+/// members that are not .npy files be written back exactly.
+/// Errors: io_error, invalid_argument (two members with the same stored name,
+/// e.g. array "x" and raw member "x.npy"; names holding a NUL byte).
+void savez(const std::filesystem::path& path, std::span<const npz_member> members,
            const savez_options& options = {});
 /// Positional arrays are named arr_0, arr_1, ... as NumPy names them.
 void savez(const std::filesystem::path& path, const std::vector<array>& arrays,
@@ -109,13 +138,27 @@ void savez_compressed(const std::filesystem::path& path, const std::vector<named
                       int level = 6);
 void savez_compressed(const std::filesystem::path& path, const std::vector<array>& arrays,
                       int level = 6);
+/// savez_compressed with arrays and raw-bytes members mixed, in the order given.
+/// Errors: as savez.
+void savez_compressed(const std::filesystem::path& path, std::span<const npz_member> members,
+                      int level = 6);
 /// Adds (or with options.replace, replaces) one member NAME.npy without
-/// rewriting the others: the new member and a new central directory are
-/// written where the old directory was (as zipfile's mode 'a' does); a
-/// replaced member's bytes stay as dead space. Not atomic: a crash midway can
-/// leave the archive unreadable. Compressed when options.compress.
-/// Errors: io_error, zip_bad_archive, invalid_argument (name exists and !replace).
+/// re-encoding the others: the new member and a new central directory go where
+/// the old directory was; a replaced member's bytes stay as dead space.
+/// Atomic like savez: the archive is copied to a temporary file beside it
+/// (a reflink where the filesystem can, else copy_file_range), the member is
+/// appended there (fsynced when options.sync) and the copy renamed over the
+/// archive, so a failure leaves the old archive as it was. With
+/// options.in_place_append the archive is changed in place instead (no copy;
+/// not crash-safe). Compressed when options.compress. The path is used as
+/// given (no ".npz" appended).
+/// Errors: io_error, zip_bad_archive, zip_duplicate, invalid_argument (name
+/// exists and !replace; a NUL byte in the name).
 void npz_append(const std::filesystem::path& path, const std::string& name, const array& a,
+                const savez_options& options = {});
+/// npz_append of a raw-bytes member, stored under exactly member.name.
+/// Errors: as npz_append.
+void npz_append(const std::filesystem::path& path, const raw_member& member,
                 const savez_options& options = {});
 
 /// The path np.savez writes: `.npz` appended unless already there.

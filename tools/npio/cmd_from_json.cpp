@@ -35,14 +35,21 @@ void write_npy(const std::filesystem::path& out, const npio::array& a, bool fort
 void write_npz(const std::filesystem::path& out, const json& members, const number_texts& texts) {
   if (!members.is_object())
     throw npio::error(npio::errc::invalid_argument, "\"members\" must be an object");
-  std::vector<npio::named_array> arrays;
+  // In document order, which is archive order: arrays become NAME.npy, and
+  // {"$bytes": ...} members (not .npy files) are written as NAME exactly.
+  std::vector<npio::npz_member> arrays;
   for (const auto& [name, doc] : members.get_ref<const json::object_t&>()) {
     try {
-      if (doc.is_object() && doc.size() == 1 && doc.contains("$bytes"))
-        throw npio::error(npio::errc::unsupported,
-                          "members that are not .npy files cannot be written");
+      if (doc.is_object() && doc.size() == 1 && doc.contains("$bytes")) {
+        const json& b64 = doc["$bytes"];
+        if (!b64.is_string())
+          throw npio::error(npio::errc::invalid_argument, "\"$bytes\" must be a string");
+        arrays.emplace_back(
+            npio::raw_member{name, base64_decode(b64.get_ref<const std::string&>())});
+        continue;
+      }
       bool fortran = false;
-      arrays.emplace_back(name, npy_document_from_json(doc, &texts, fortran));
+      arrays.emplace_back(npio::named_array(name, npy_document_from_json(doc, &texts, fortran)));
     } catch (const npio::error& e) {
       throw npio::error(e.code(), "member \"" + name + "\": " + e.detail(), e.file(), e.member(),
                         e.offset());
