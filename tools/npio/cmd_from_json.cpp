@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 namespace npio_cli {
 
@@ -38,9 +39,15 @@ void write_npz(const std::filesystem::path& out, const json& members, const numb
   // In document order, which is archive order: arrays become NAME.npy, and
   // {"$bytes": ...} members (not .npy files) are written as NAME exactly.
   std::vector<npio::npz_member> arrays;
+  std::unordered_set<std::string> stored; // member names in the archive
   for (const auto& [name, doc] : members.get_ref<const json::object_t&>()) {
     try {
-      if (doc.is_object() && doc.size() == 1 && doc.contains("$bytes")) {
+      const bool raw = doc.is_object() && doc.size() == 1 && doc.contains("$bytes");
+      // "x" (an array, stored as x.npy) and "x.npy" (bytes) cannot both be written.
+      if (!stored.insert(raw ? name : name + ".npy").second)
+        throw npio::error(npio::errc::invalid_argument, "another member is also stored as '" +
+                                                            (raw ? name : name + ".npy") + "'");
+      if (raw) {
         const json& b64 = doc["$bytes"];
         if (!b64.is_string())
           throw npio::error(npio::errc::invalid_argument, "\"$bytes\" must be a string");
@@ -61,6 +68,12 @@ void write_npz(const std::filesystem::path& out, const json& members, const numb
   try {
     npio::savez(temp, arrays);
     std::filesystem::rename(temp, out);
+  } catch (const npio::error& e) {
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    if (e.file() != temp.string()) throw;
+    // Name the file being written, not its temporary name.
+    throw npio::error(e.code(), e.detail(), out.string(), e.member(), e.offset());
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(temp, ec);
