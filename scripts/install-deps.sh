@@ -2,7 +2,7 @@
 # Installs what npio needs to build and test on Debian 12, and nothing that is already there.
 # Uses sudo when not root. Pass --build-only to skip the test oracles (NumPy, zip tools).
 set -euo pipefail
-build=(g++ cmake ninja-build pkg-config make zlib1g-dev libdeflate-dev libbz2-dev liblzma-dev
+build=(g++ cmake ninja-build pkg-config make zlib1g-dev libdeflate-dev libisal-dev libbz2-dev liblzma-dev
        libcli11-dev nlohmann-json3-dev libfmt-dev)
 test=(libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zip unzip p7zip-full clang
       libclang-rt-14-dev clang-format)

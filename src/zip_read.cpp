@@ -812,9 +812,9 @@ std::span<std::byte> read_member(const source& src, const entry& e, const alloca
   switch (e.method) {
   case method_stored: {
     auto out = take();
-    // One thread: copying from the page cache is bound by memory and page
-    // faults, and a checksum of data still in cache costs little (docs/npz.md).
-    read_stored(src, e, out, 1);
+    // Pieces of 8 MiB on every thread: page faults and copies from the page
+    // cache scale with cores, and each piece is checksummed while in cache.
+    read_stored(src, e, out, threads);
     return out;
   }
   case method_deflate: {

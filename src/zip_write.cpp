@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,13 @@ constexpr std::size_t align_data = 64;
 constexpr std::size_t stored_piece = std::size_t(8) << 20;
 constexpr std::size_t min_chunk = std::size_t(1) << 20;
 constexpr std::size_t max_chunks = 16000; // the chunk table must fit one extra field
+// Members at least this big (at levels 1-6) are probed: a sample of probe_bytes from
+// their middle is compressed by ISA-L and by libdeflate, and ISA-L compresses the whole
+// member when its output is at most fast_slack_percent larger (see docs/npz.md).
+constexpr std::size_t probe_min_member = std::size_t(512) << 10;
+constexpr std::size_t probe_bytes = std::size_t(256) << 10;
+constexpr std::uint64_t fast_slack_percent = 1;
+constexpr int fast_max_level = 6;
 
 bool needs_utf8_flag(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
@@ -104,6 +112,61 @@ void end_chunk(std::vector<std::byte>& s, unsigned pad) {
   add({0x00, 0x00, 0x00, 0xFF, 0xFF});
 }
 
+// One worker's compressors: libdeflate at the caller's level (best ratio per
+// time at every level) and ISA-L's igzip (several times faster at levels 1-2,
+// and byte-aligned flushes, so its chunks join without a second pass).
+class chunk_compressor {
+public:
+  explicit chunk_compressor(int level) : level_(level) {}
+
+  // Whole deflate stream of `in`, final when `last`, else ending with a
+  // non-final empty stored block followed by the chunk marker (end_chunk).
+  void libdeflate(std::span<const std::byte> in, bool last, std::vector<std::byte>& out) {
+    if (!ld_) {
+      ld_.reset(libdeflate_alloc_compressor(level_));
+      if (!ld_) throw error(errc::limit_exceeded, "out of memory (deflate compressor)");
+    }
+    out.resize(libdeflate_deflate_compress_bound(ld_.get(), in.size()) + 16);
+    const std::size_t n =
+        libdeflate_deflate_compress(ld_.get(), in.data(), in.size(), out.data(), out.size());
+    if (n == 0) throw error(errc::invalid_argument, "internal error: deflate output overflow");
+    out.resize(n);
+    if (!last) end_chunk(out, clear_final_bit(out, in.size(), scratch_));
+  }
+
+  // The same with ISA-L; false when its output would not fit (then use libdeflate).
+  bool isal(std::span<const std::byte> in, bool last, std::vector<std::byte>& out) {
+    const int level = level_ <= 1 ? 1 : 2;
+    if (level_buf_.empty())
+      level_buf_.resize(std::max<std::size_t>(ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT));
+    if (in.size() > 0xFFFFFFFFu - 4096) return false;
+    isal_zstream z;
+    isal_deflate_stateless_init(&z);
+    z.level = static_cast<std::uint32_t>(level);
+    z.level_buf = reinterpret_cast<std::uint8_t*>(level_buf_.data());
+    z.level_buf_size = static_cast<std::uint32_t>(level_buf_.size());
+    out.resize(in.size() + in.size() / 16 + 1024);
+    // ISA-L's API takes non-const input; it does not write to it.
+    z.next_in = const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(in.data()));
+    z.avail_in = static_cast<std::uint32_t>(in.size());
+    z.next_out = reinterpret_cast<std::uint8_t*>(out.data());
+    z.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), 0xFFFFFFFFu));
+    z.end_of_stream = last ? 1 : 0;
+    z.flush = last ? NO_FLUSH : FULL_FLUSH; // byte-aligned, no BFINAL
+    if (isal_deflate_stateless(&z) != COMP_OK || z.avail_in != 0) return false;
+    out.resize(out.size() - z.avail_out);
+    if (!last)
+      out.insert(out.end(), {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0xFF},
+                             std::byte{0xFF}}); // the chunk marker
+    return true;
+  }
+
+private:
+  int level_;
+  std::unique_ptr<libdeflate_compressor, compressor_deleter> ld_;
+  std::vector<std::byte> level_buf_, scratch_;
+};
+
 // One unit of work: a stored piece (CRC only) or a deflate chunk.
 struct task {
   std::size_t member = 0;
@@ -121,6 +184,9 @@ struct plan {
   std::uint64_t usize = 0;
   std::size_t chunk = 0, first_task = 0, ntasks = 0;
   bool zip64 = false;
+  bool probe = false;            // compressed, level 1-6 and big enough to choose ISA-L
+  std::atomic<bool> fast{false}; // the probe chose ISA-L (read after `decided`)
+  std::once_flag decided;
 };
 
 // The member's bytes [begin, end) as up to two spans (head part, body part).
@@ -160,7 +226,7 @@ void writer::write_at(std::uint64_t offset, std::span<const std::byte> bytes) {
 void writer::add(const std::vector<member_source>& members, const write_options& options) {
   const unsigned threads = options.threads ? options.threads : default_threads();
   const int level = std::clamp(options.level, 0, 12);
-  std::vector<plan> plans(members.size());
+  std::vector<plan> plans(members.size()); // not movable (once_flag): sized once
   std::vector<task> tasks;
   for (std::size_t m = 0; m < members.size(); ++m) {
     if (members[m].name.size() > 0xFFFF)
@@ -175,6 +241,7 @@ void writer::add(const std::vector<member_source>& members, const write_options&
       // deflate never grows data by more than 5 bytes per 64 KiB block, plus a chunk marker
       const std::uint64_t bound = p.usize + p.usize / 8192 + 64 * (p.usize / p.chunk + 1) + 64;
       p.zip64 = options.force_zip64 || bound >= zip64_marker32;
+      p.probe = level >= 1 && level <= fast_max_level && p.usize >= probe_min_member;
     } else {
       p.chunk = stored_piece;
       p.zip64 = options.force_zip64 || p.usize >= zip64_marker32;
@@ -198,9 +265,23 @@ void writer::add(const std::vector<member_source>& members, const write_options&
   std::atomic<bool> stop{false};
   const std::size_t window = std::size_t(threads) * 3 + 2;
 
+  // Compresses a sample from the member's middle both ways; ISA-L wins when its
+  // output is at most fast_slack_percent larger.
+  auto choose = [&](std::size_t m, chunk_compressor& c, std::vector<std::byte>& sample,
+                    std::vector<std::byte>& out) {
+    const std::uint64_t begin = (plans[m].usize - probe_bytes) / 2;
+    auto [a, b] = slice(members[m], begin, begin + probe_bytes);
+    sample.assign(a.begin(), a.end());
+    sample.insert(sample.end(), b.begin(), b.end());
+    c.libdeflate(sample, true, out);
+    const std::uint64_t best = out.size();
+    if (c.isal(sample, true, out) && out.size() * 100 <= best * (100 + fast_slack_percent))
+      plans[m].fast = true;
+  };
+
   auto work = [&] {
-    std::unique_ptr<libdeflate_compressor, compressor_deleter> comp;
-    std::vector<std::byte> joined, scratch;
+    chunk_compressor comp(level);
+    std::vector<std::byte> joined;
     for (;;) {
       const std::size_t i = next.fetch_add(1);
       if (i >= tasks.size()) return;
@@ -216,25 +297,15 @@ void writer::add(const std::vector<member_source>& members, const write_options&
         auto [a, b] = slice(m, t.begin, t.end);
         r.crc = crc32(crc32(0, a), b);
         if (options.compress) {
+          auto& p = plans[t.member];
+          if (p.probe) std::call_once(p.decided, choose, t.member, comp, joined, r.data);
           std::span<const std::byte> in = b;
           if (!a.empty()) {
             joined.assign(a.begin(), a.end());
             joined.insert(joined.end(), b.begin(), b.end());
             in = joined;
           }
-          if (!comp) {
-            comp.reset(libdeflate_alloc_compressor(level));
-            if (!comp) throw error(errc::limit_exceeded, "out of memory (deflate compressor)");
-          }
-          r.data.resize(libdeflate_deflate_compress_bound(comp.get(), in.size()) + 16);
-          const std::size_t n = libdeflate_deflate_compress(comp.get(), in.data(), in.size(),
-                                                            r.data.data(), r.data.size());
-          if (n == 0)
-            throw error(errc::invalid_argument, "internal error: deflate output overflow");
-          r.data.resize(n);
-          if (!t.last) {
-            end_chunk(r.data, clear_final_bit(r.data, in.size(), scratch));
-          }
+          if (!p.fast || !comp.isal(in, t.last, r.data)) comp.libdeflate(in, t.last, r.data);
         }
       } catch (...) {
         r.err = std::current_exception();
