@@ -268,6 +268,17 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
     if (!o.allow_pickle)
       throw error(errc::pickle_disallowed,
                   "Object arrays cannot be loaded when allow_pickle=False");
+    if (const auto left = src.remaining()) {
+      // One read into fresh (huge) pages: no zero fill, no second copy.
+      if (*left > o.max_data_bytes)
+        throw error(errc::limit_exceeded, "file is larger than max_data_bytes");
+      const std::size_t n = extra.size() + static_cast<std::size_t>(*left);
+      const auto buf = buffer::allocate(n, false);
+      if (!extra.empty()) std::memcpy(buf->data(), extra.data(), extra.size());
+      const std::size_t have =
+          extra.size() + src.read(buf->data() + extra.size(), n - extra.size());
+      return detail::read_object_npy(std::span<const std::byte>(buf->data(), have), h, o);
+    }
     std::vector<std::byte> payload(extra.begin(), extra.end());
     std::vector<std::byte> rest = src.read_rest(o.max_data_bytes);
     payload.insert(payload.end(), rest.begin(), rest.end());
