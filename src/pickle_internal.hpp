@@ -40,6 +40,11 @@ struct context {
   }
 };
 
+// loads() for an object array's pickle: `elements` (from the .npy header, not
+// trusted beyond a size hint) lets its element list be allocated once.
+py::value loads_object_array(std::span<const std::byte> bytes, const options& opt,
+                             std::uint64_t elements);
+
 // fix_imports (CPython's _compat_pickle): applied for protocol < 3 only.
 std::pair<std::string, std::string> map_name(std::string module, std::string name, int proto,
                                              bool fix_imports);

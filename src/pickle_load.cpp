@@ -281,6 +281,10 @@ public:
   ~vm() { cleanup(true); }
 
   value run(std::size_t& consumed);
+  // The stream probably holds a list of about n items (an object array's
+  // elements): the first list that grows past one pickle batch gets room for
+  // them at once, bounded by the input left (each item takes a byte).
+  void expect_list(std::uint64_t n) { list_hint_ = n; }
 
 private:
   [[noreturn]] void fail(errc c, const std::string& m) const { cx_.fail(c, m); }
@@ -705,6 +709,12 @@ private:
     if (target.is_list()) {
       deeper(access::ptr(target), d);
       auto& v = access::as<pyd::seq_node>(target).items;
+      if (list_hint_ && v.size() + items.size() >= 1000) [[unlikely]] {
+        const std::uint64_t room = std::min<std::uint64_t>(list_hint_, v.size() + (n_ - pos_));
+        // (+1: an object array's table puts None before the items, in place)
+        if (room + 1 > v.capacity()) v.reserve(static_cast<std::size_t>(room + 1));
+        list_hint_ = 0;
+      }
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
     } else if (target.is_object()) {
@@ -811,6 +821,7 @@ private:
   pyd::defer_hook saved_hook_;
   bool hooked_ = false;
   bool arena_on_ = false;
+  std::uint64_t list_hint_ = 0;
   pyd::node_arena arena_;
 };
 
@@ -1354,6 +1365,16 @@ py::value loads(std::span<const std::byte> bytes, const options& opt, std::size_
   vm m(bytes, opt, false, nullptr);
   return m.run(consumed);
 }
+
+namespace detail {
+py::value loads_object_array(std::span<const std::byte> bytes, const options& opt,
+                             std::uint64_t elements) {
+  vm m(bytes, opt, false, nullptr);
+  m.expect_list(elements);
+  std::size_t consumed = 0;
+  return m.run(consumed);
+}
+} // namespace detail
 
 py::value loads(std::span<const std::byte> bytes, const options& opt) {
   std::size_t consumed = 0;

@@ -1929,14 +1929,23 @@ npio::array make_object_array(shape_t shape, std::vector<value> items) {
   if (static_cast<std::size_t>(a.size()) != items.size())
     fail(errc::bad_shape, "object array of " + std::to_string(a.size()) + " elements given " +
                               std::to_string(items.size()) + " values");
-  auto table = std::make_shared<std::vector<value>>();
-  table->reserve(items.size() + 1);
-  table->emplace_back();
   std::byte* d = a.mutable_data();
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    table->push_back(std::move(items[i]));
+  const std::size_t n = items.size();
+  for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t idx = i + 1;
     std::memcpy(d + 8 * i, &idx, 8);
+  }
+  std::shared_ptr<std::vector<value>> table;
+  if (items.capacity() > n) {
+    // Room for the None at index 0: the items become the table in place.
+    items.insert(items.begin(), value());
+    table = std::make_shared<std::vector<value>>(std::move(items));
+  } else {
+    table = std::make_shared<std::vector<value>>();
+    table->reserve(n + 1);
+    table->emplace_back();
+    for (auto& v : items)
+      table->push_back(std::move(v));
   }
   a.base()->set_objects(std::move(table));
   return a;
