@@ -270,13 +270,12 @@ public:
         opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {
     // Large inputs make many nodes: from an arena (small ones would pay for a
     // whole chunk).
-    arena_on_ = !scan && n_ >= arena_min_input;
+    arena_on_ = !scan && n_ >= detail::arena_min_input().load(std::memory_order_relaxed);
     pyd::defer_hook& h = pyd::current_defer_hook();
     saved_hook_ = h;
     h = pyd::defer_hook{&vm::on_defer, this};
     hooked_ = true;
   }
-  static constexpr std::size_t arena_min_input = std::size_t(256) << 10;
 
   ~vm() { cleanup(true); }
 
@@ -1367,6 +1366,11 @@ py::value loads(std::span<const std::byte> bytes, const options& opt, std::size_
 }
 
 namespace detail {
+std::atomic<std::size_t>& arena_min_input() noexcept {
+  static std::atomic<std::size_t> n{std::size_t(256) << 10};
+  return n;
+}
+
 py::value loads_object_array(std::span<const std::byte> bytes, const options& opt,
                              std::uint64_t elements) {
   vm m(bytes, opt, false, nullptr);
