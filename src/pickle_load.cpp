@@ -431,7 +431,7 @@ private:
       d = std::max(d, depth_of(*c));
     deeper(n, d);
   }
-  void note_get(const value& v) {
+  [[gnu::always_inline]] void note_get(const value& v) {
     if (shared_ || !access::ptr(v) || !has_children(access::tag(v))) return;
     first_shared();
   }
@@ -458,7 +458,18 @@ private:
   // to take now and none to drop at the end, for the one or two memo entries
   // a typical pickle makes per object). A pinned node whose count reaches zero
   // is deferred (on_defer), not destroyed, until the VM finishes.
-  void memo_put(std::uint64_t key, const value& v) {
+  [[gnu::always_inline]] void memo_put(std::uint64_t key, const value& v) {
+    if (!shared_ && key == dense_.size() && key < opt_.limits.max_memo &&
+        memo_count_ < opt_.limits.max_memo) [[likely]] {
+      // the usual case: the next id (MEMOIZE, or PUTs as CPython numbers them)
+      if (pyd::node* n = access::ptr(v)) n->flags |= pyd::node_pinned;
+      dense_.push_back(access::to_raw(v));
+      ++memo_count_;
+      return;
+    }
+    memo_put_any(key, v);
+  }
+  [[gnu::noinline]] void memo_put_any(std::uint64_t key, const value& v) {
     // Containers need tracking only once one can be reached twice (see note_get).
     if (shared_) track(v);
     if (pyd::node* n = access::ptr(v)) n->flags |= pyd::node_pinned;
@@ -486,7 +497,7 @@ private:
                                      std::to_string(opt_.limits.max_memo) + ") entries");
   }
   // A new reference to a memo entry.
-  value memo_get(std::uint64_t key) {
+  [[gnu::always_inline]] value memo_get(std::uint64_t key) {
     if (key < dense_.size() && dense_[key].present) return access::copy_raw(dense_[key]);
     auto it = sparse_.find(key);
     if (it == sparse_.end())
