@@ -39,7 +39,7 @@ void* map_chunk() {
   if (aligned + n < a + 2 * n)
     ::munmap(reinterpret_cast<void*>(aligned + n), a + 2 * n - aligned - n);
   void* p = reinterpret_cast<void*>(aligned);
-#if defined(MADV_HUGEPAGE) && !defined(NPIO_ARENA_NO_THP)
+#ifdef MADV_HUGEPAGE
   ::madvise(p, n, MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE
