@@ -75,6 +75,14 @@ int dtype_flags(const dtype& dt) {
 class writer {
 public:
   explicit writer(int proto) : proto_(proto) {}
+  // Room for n bytes of output (untouched room costs address space only).
+  // A failed reservation changes nothing: the buffer grows as needed.
+  void reserve(std::size_t n) noexcept {
+    try {
+      out_.v.reserve(n);
+    } catch (const std::exception&) {
+    }
+  }
 
   std::vector<std::byte> finish(const value& root) {
     op(0x80);
@@ -611,7 +619,13 @@ namespace detail {
 
 std::vector<std::byte> write_object_payload(const array& a) {
   // Protocol 3, as NumPy 1.17-1.26 write it: NumPy 1.x and 2.x and Python >= 3.0 all read it.
-  return pickle::dumps(py::value(a), 3);
+  pickle::writer w(3);
+  // A guess at the size (64 bytes an element) saves regrowing the buffer:
+  // copies and page faults on buffers thrown away. Pages of room left unused
+  // are never touched.
+  w.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(a.size()) * 64 + 4096, std::uint64_t(1) << 30)));
+  return w.finish(py::value(a));
 }
 
 } // namespace detail
