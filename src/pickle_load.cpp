@@ -229,7 +229,9 @@ public:
     map_ = map(cap);
     cap_ = cap;
   }
-  void push_back(const raw& r) {
+  // (inline: the slot is stored from registers; a call reloads the fresh
+  // slot with wider loads than the byte stores that made it, and stalls)
+  [[gnu::always_inline]] void push_back(const raw& r) {
     if (!map_) return vec_.push_back(r);
     if (size_ == cap_) grow(size_ + 1);
     map_[size_++] = r;
@@ -440,7 +442,7 @@ private:
     // Every container a later GET can reach is in the memo now or will be put
     // there (tracked then): any cycle goes through a tracked node.
     for (std::size_t i = 0; i < dense_.size(); ++i)
-      if (dense_[i].present) track(dense_[i].tag, access::raw_ptr(dense_[i]));
+      if (dense_[i].present()) track(dense_[i].tag(), access::raw_ptr(dense_[i]));
     for (const auto& [k, m] : sparse_)
       track(m);
     // From now on values may be reached twice: give state lists back their items.
@@ -478,7 +480,7 @@ private:
       ++memo_count_;
     } else if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
       if (key >= dense_.size()) dense_.resize(key + 1);
-      if (!dense_[key].present) ++memo_count_;
+      if (!dense_[key].present()) ++memo_count_;
       // a replaced entry stays pinned: alive until the end, as CPython's would
       // be while the unpickler's stack or other values hold it
       dense_[key] = access::to_raw(v);
@@ -498,7 +500,7 @@ private:
   }
   // A new reference to a memo entry.
   [[gnu::always_inline]] value memo_get(std::uint64_t key) {
-    if (key < dense_.size() && dense_[key].present) return access::copy_raw(dense_[key]);
+    if (key < dense_.size() && dense_[key].present()) return access::copy_raw(dense_[key]);
     auto it = sparse_.find(key);
     if (it == sparse_.end())
       fail(errc::pickle_memo, "Memo value not found at index " + std::to_string(key));

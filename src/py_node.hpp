@@ -179,24 +179,25 @@ struct access {
     }
   }
   // A value's bits without ownership (the pickle VM's memo slots).
+  // Two whole words, so that copying one never reads back part of a byte store.
   struct raw {
     std::uint64_t bits = 0;
-    kind tag = kind::none;
-    bool big = false;
-    bool present = false;
+    std::uint64_t meta = 0; // tag | big << 8 | present << 16
+    bool present() const noexcept { return (meta >> 16) & 1; }
+    kind tag() const noexcept { return static_cast<kind>(meta & 0xff); }
+    bool big() const noexcept { return (meta >> 8) & 1; }
   };
   static raw to_raw(const value& v) noexcept {
     raw r;
     std::memcpy(&r.bits, &v.u_, sizeof r.bits);
-    r.tag = v.tag_;
-    r.big = v.big_;
-    r.present = true;
+    r.meta =
+        static_cast<std::uint64_t>(v.tag_) | std::uint64_t(v.big_) << 8 | std::uint64_t(1) << 16;
     return r;
   }
   static node* raw_ptr(const raw& r) noexcept {
     value v;
-    v.tag_ = r.tag;
-    v.big_ = r.big;
+    v.tag_ = r.tag();
+    v.big_ = r.big();
     std::memcpy(&v.u_, &r.bits, sizeof r.bits);
     node* n = v.is_heap() ? v.u_.p : nullptr;
     forget(v);
@@ -205,8 +206,8 @@ struct access {
   // A new reference to a raw slot's value (local_copy's counting).
   static value copy_raw(const raw& r) noexcept {
     value v;
-    v.tag_ = r.tag;
-    v.big_ = r.big;
+    v.tag_ = r.tag();
+    v.big_ = r.big();
     std::memcpy(&v.u_, &r.bits, sizeof r.bits);
     if (v.is_heap())
       v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
