@@ -121,6 +121,10 @@ std::size_t utf8_error(std::string_view s) {
   std::size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
+  unsigned any = 0; // all ASCII (the usual case): one branch-free pass
+  for (std::size_t k = 0; k < n; ++k)
+    any |= p[k];
+  if (any < 0x80) return std::string_view::npos;
   while (i < n) {
     if (n - i >= 8) { // ASCII, eight bytes at a time
       std::uint64_t w;
