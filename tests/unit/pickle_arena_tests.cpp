@@ -161,6 +161,27 @@ TEST(PickleArena, ValuesOutliveTheLoadAndTheArray) {
   EXPECT_EQ(nested.repr(), "[7, 'a']");
 }
 
+TEST(PickleArena, ObjectArrayLoadsTheSameFromMemory) {
+  // a .npy in memory is unpickled in place, a file through one read
+  temp_dir d;
+  const npio::array a = load_elements(d.path / "a.npy", 12000);
+  const auto bytes = read_bytes(d.path / "a.npy");
+  npio::load_options o;
+  o.allow_pickle = true;
+  const npio::array b = npio::load(std::span<const std::byte>(bytes), o);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::int64_t i = 0; i < a.size(); i += 997)
+    EXPECT_EQ(npio::py::object_at(b, i), npio::py::object_at(a, i));
+  EXPECT_EQ(npio::py::object_at(b, 11999), element(11999));
+  o.max_data_bytes = bytes.size() / 2;
+  try {
+    (void)npio::load(std::span<const std::byte>(bytes), o);
+    ADD_FAILURE() << "loaded past max_data_bytes";
+  } catch (const npio::error& e) {
+    EXPECT_EQ(e.code(), npio::errc::limit_exceeded);
+  }
+}
+
 TEST(PickleArena, ValuesAreSharedAndFreedAcrossThreads) {
   temp_dir d;
   npio::array a = load_elements(d.path / "a.npy", 20000);
