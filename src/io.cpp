@@ -70,6 +70,8 @@ public:
   // Reads up to n bytes; fewer only at the end.
   virtual std::size_t read(std::byte* dst, std::size_t n) = 0;
   virtual std::optional<std::uint64_t> remaining() const = 0;
+  // The bytes left, when they are already in memory (not consumed).
+  virtual std::optional<std::span<const std::byte>> rest_in_memory() const { return std::nullopt; }
   // Everything left, bounded by `limit` (checked as it grows).
   std::vector<std::byte> read_rest(std::uint64_t limit) {
     std::vector<std::byte> out;
@@ -146,6 +148,9 @@ public:
     return n;
   }
   std::optional<std::uint64_t> remaining() const override { return b_.size() - at_; }
+  std::optional<std::span<const std::byte>> rest_in_memory() const override {
+    return b_.subspan(at_);
+  }
 
 private:
   std::span<const std::byte> b_;
@@ -268,6 +273,23 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
     if (!o.allow_pickle)
       throw error(errc::pickle_disallowed,
                   "Object arrays cannot be loaded when allow_pickle=False");
+    // Bytes in memory are read in place when the header left none over.
+    if (const auto mem = src.rest_in_memory(); mem && extra.empty()) {
+      if (mem->size() > o.max_data_bytes)
+        throw error(errc::limit_exceeded, "file is larger than max_data_bytes");
+      return detail::read_object_npy(*mem, h, o);
+    }
+    if (const auto left = src.remaining()) {
+      // One read into fresh (huge) pages: no zero fill, no second copy.
+      if (*left > o.max_data_bytes)
+        throw error(errc::limit_exceeded, "file is larger than max_data_bytes");
+      const std::size_t n = extra.size() + static_cast<std::size_t>(*left);
+      const auto buf = buffer::allocate(n, false);
+      if (!extra.empty()) std::memcpy(buf->data(), extra.data(), extra.size());
+      const std::size_t have =
+          extra.size() + src.read(buf->data() + extra.size(), n - extra.size());
+      return detail::read_object_npy(std::span<const std::byte>(buf->data(), have), h, o);
+    }
     std::vector<std::byte> payload(extra.begin(), extra.end());
     std::vector<std::byte> rest = src.read_rest(o.max_data_bytes);
     payload.insert(payload.end(), rest.begin(), rest.end());

@@ -75,6 +75,14 @@ int dtype_flags(const dtype& dt) {
 class writer {
 public:
   explicit writer(int proto) : proto_(proto) {}
+  // Room for n bytes of output (untouched room costs address space only).
+  // A failed reservation changes nothing: the buffer grows as needed.
+  void reserve(std::size_t n) noexcept {
+    try {
+      out_.v.reserve(n);
+    } catch (const std::exception&) {
+    }
+  }
 
   std::vector<std::byte> finish(const value& root) {
     op(0x80);
@@ -83,9 +91,7 @@ public:
     run(root);
     op('.');
     end_frame();
-    std::vector<std::byte> r(out_.size());
-    std::memcpy(r.data(), out_.data(), out_.size());
-    return r;
+    return std::move(out_.v); // no copy of a payload that may be large
   }
 
 private:
@@ -568,26 +574,28 @@ private:
 
   // An output buffer (std::string's append trips GCC 12's -Wrestrict at -O3).
   struct buf {
-    std::vector<char> v;
-    void operator+=(char c) { v.push_back(c); }
+    std::vector<std::byte> v;
+    void operator+=(char c) { v.push_back(static_cast<std::byte>(c)); }
     void operator+=(std::string_view s) { append(s); }
-    void append(std::string_view s) { v.insert(v.end(), s.begin(), s.end()); }
-    void append(const char* p, std::size_t n) { v.insert(v.end(), p, p + n); }
+    void append(std::string_view s) { append(s.data(), s.size()); }
+    void append(const char* p, std::size_t n) {
+      const std::size_t at = v.size();
+      v.resize(at + n);
+      if (n) std::memcpy(v.data() + at, p, n);
+    }
     void append(std::size_t n, char c) {
       for (std::size_t i = 0; i < n; ++i)
-        v.push_back(c);
+        v.push_back(static_cast<std::byte>(c));
     }
     std::size_t size() const { return v.size(); }
-    char& operator[](std::size_t i) { return v[i]; }
+    char& operator[](std::size_t i) { return reinterpret_cast<char&>(v[i]); }
     void erase(std::size_t at, std::size_t n) {
       v.erase(v.begin() + static_cast<std::ptrdiff_t>(at),
               v.begin() + static_cast<std::ptrdiff_t>(at + n));
     }
     void resize(std::size_t n) { v.resize(n); }
-    std::string substr(std::size_t at) const {
-      return std::string(v.begin() + static_cast<std::ptrdiff_t>(at), v.end());
-    }
-    const char* data() const { return v.data(); }
+    std::string substr(std::size_t at) const { return std::string(data() + at, v.size() - at); }
+    const char* data() const { return reinterpret_cast<const char*>(v.data()); }
   };
   int proto_;
   buf out_;
@@ -611,7 +619,13 @@ namespace detail {
 
 std::vector<std::byte> write_object_payload(const array& a) {
   // Protocol 3, as NumPy 1.17-1.26 write it: NumPy 1.x and 2.x and Python >= 3.0 all read it.
-  return pickle::dumps(py::value(a), 3);
+  pickle::writer w(3);
+  // A guess at the size (64 bytes an element) saves regrowing the buffer:
+  // copies and page faults on buffers thrown away. Pages of room left unused
+  // are never touched.
+  w.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(a.size()) * 64 + 4096, std::uint64_t(1) << 30)));
+  return w.finish(py::value(a));
 }
 
 } // namespace detail

@@ -5,6 +5,7 @@
 
 #include "py_node.hpp"
 
+#include <atomic>
 #include <memory>
 #include <npio/pickle.hpp>
 #include <string>
@@ -39,6 +40,15 @@ struct context {
     if (created) created->push_back(v);
   }
 };
+
+// Inputs of at least this many bytes build their nodes in a node_arena
+// (256 KiB; tests lower it to run every pickle through the arena).
+std::atomic<std::size_t>& arena_min_input() noexcept;
+
+// loads() for an object array's pickle: `elements` (from the .npy header, not
+// trusted beyond a size hint) lets its element list be allocated once.
+py::value loads_object_array(std::span<const std::byte> bytes, const options& opt,
+                             std::uint64_t elements);
 
 // fix_imports (CPython's _compat_pickle): applied for protocol < 3 only.
 std::pair<std::string, std::string> map_name(std::string module, std::string name, int proto,

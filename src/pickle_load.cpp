@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <sys/mman.h>
 #include <unordered_map>
 
 namespace npio {
@@ -120,7 +121,19 @@ std::size_t utf8_error(std::string_view s) {
   std::size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
+  unsigned any = 0; // all ASCII (the usual case): one branch-free pass
+  for (std::size_t k = 0; k < n; ++k)
+    any |= p[k];
+  if (any < 0x80) return std::string_view::npos;
   while (i < n) {
+    if (n - i >= 8) { // ASCII, eight bytes at a time
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (!(w & 0x8080808080808080u)) {
+        i += 8;
+        continue;
+      }
+    }
     const unsigned c = p[i];
     if (c < 0x80) {
       ++i;
@@ -148,6 +161,119 @@ std::size_t utf8_error(std::string_view s) {
 }
 
 value* child_at(kind k, pyd::node* n, std::size_t i);
+
+// The VM's stack: a vector whose push is inline, so a value made just before
+// is stored from registers (std::vector's out-of-line emplace_back reloads it
+// from memory, which stalls on the partial stores that made it).
+class value_stack {
+public:
+  value_stack() = default;
+  value_stack(const value_stack&) = delete;
+  value_stack& operator=(const value_stack&) = delete;
+  ~value_stack() {
+    clear();
+    ::operator delete(begin_);
+  }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
+  value* begin() noexcept { return begin_; }
+  value* end() noexcept { return end_; }
+  value& operator[](std::size_t i) noexcept { return begin_[i]; }
+  value& back() noexcept { return end_[-1]; }
+  [[gnu::always_inline]] void push_back(value&& v) {
+    if (end_ == cap_) [[unlikely]]
+      grow();
+    ::new (static_cast<void*>(end_)) value(std::move(v));
+    ++end_;
+  }
+  void pop_back() noexcept { (--end_)->~value(); }
+  void resize(std::size_t n) noexcept { // shrinks only
+    while (size() > n)
+      pop_back();
+  }
+  void clear() noexcept { resize(0); }
+  void reserve(std::size_t n) {
+    if (static_cast<std::size_t>(cap_ - begin_) < n) grow(n);
+  }
+
+private:
+  [[gnu::noinline]] void grow(std::size_t want = 0) {
+    const std::size_t n = size();
+    const std::size_t cap = std::max({std::size_t(64), 2 * n, want});
+    auto* p = static_cast<value*>(::operator new(cap * sizeof(value)));
+    for (std::size_t i = 0; i < n; ++i) {
+      ::new (static_cast<void*>(p + i)) value(std::move(begin_[i]));
+      begin_[i].~value();
+    }
+    ::operator delete(begin_);
+    begin_ = p;
+    end_ = p + n;
+    cap_ = p + cap;
+  }
+  value* begin_ = nullptr;
+  value* end_ = nullptr;
+  value* cap_ = nullptr;
+};
+
+// The memo's dense part: slots that do not own their values (see memo_put);
+// an all-zero slot is absent. Large tables live in address space reserved up
+// front (touched only as used, in huge pages where the kernel allows), so
+// they neither regrow nor zero-fill.
+class memo_table {
+public:
+  using raw = access::raw;
+  memo_table() = default;
+  memo_table(const memo_table&) = delete;
+  memo_table& operator=(const memo_table&) = delete;
+  ~memo_table() { clear(); }
+  std::size_t size() const noexcept { return map_ ? size_ : vec_.size(); }
+  raw& operator[](std::size_t i) noexcept { return map_ ? map_[i] : vec_[i]; }
+  // Room for `cap` slots without regrowing.
+  void reserve(std::size_t cap) {
+    if (cap * sizeof(raw) < (std::size_t(4) << 20)) return vec_.reserve(cap);
+    map_ = map(cap);
+    cap_ = cap;
+  }
+  // (inline: the slot is stored from registers; a call reloads the fresh
+  // slot with wider loads than the byte stores that made it, and stalls)
+  [[gnu::always_inline]] void push_back(const raw& r) {
+    if (!map_) return vec_.push_back(r);
+    if (size_ == cap_) grow(size_ + 1);
+    map_[size_++] = r;
+  }
+  void resize(std::size_t n) {
+    if (!map_) return vec_.resize(n);
+    if (n > cap_) grow(n);
+    size_ = std::max(size_, n); // never shrinks; slots past size_ were never written
+  }
+  void clear() noexcept {
+    if (map_) ::munmap(map_, cap_ * sizeof(raw));
+    map_ = nullptr;
+    size_ = cap_ = 0;
+    vec_.clear();
+  }
+
+private:
+  static raw* map(std::size_t cap) {
+    void* p = ::mmap(nullptr, cap * sizeof(raw), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    ::madvise(p, cap * sizeof(raw), MADV_HUGEPAGE);
+#endif
+    return static_cast<raw*>(p);
+  }
+  void grow(std::size_t need) {
+    const std::size_t cap = std::max(need, cap_ * 2);
+    raw* p = map(cap);
+    std::memcpy(static_cast<void*>(p), map_, size_ * sizeof(raw));
+    ::munmap(map_, cap_ * sizeof(raw));
+    map_ = p;
+    cap_ = cap;
+  }
+  std::vector<raw> vec_;
+  raw* map_ = nullptr;
+  std::size_t size_ = 0, cap_ = 0;
+};
 bool has_children(kind k);
 
 class vm {
@@ -155,11 +281,23 @@ public:
   vm(std::span<const std::byte> in, const pickle::options& opt, bool scan,
      std::vector<global_ref>* found)
       : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()),
-        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {}
+        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {
+    // Large inputs make many nodes: from an arena (small ones would pay for a
+    // whole chunk).
+    arena_on_ = !scan && n_ >= detail::arena_min_input().load(std::memory_order_relaxed);
+    pyd::defer_hook& h = pyd::current_defer_hook();
+    saved_hook_ = h;
+    h = pyd::defer_hook{&vm::on_defer, this};
+    hooked_ = true;
+  }
 
   ~vm() { cleanup(true); }
 
   value run(std::size_t& consumed);
+  // The stream probably holds a list of about n items (an object array's
+  // elements): the first list that grows past one pickle batch gets room for
+  // them at once, bounded by the input left (each item takes a byte).
+  void expect_list(std::uint64_t n) { list_hint_ = n; }
 
 private:
   [[noreturn]] void fail(errc c, const std::string& m) const { cx_.fail(c, m); }
@@ -195,11 +333,14 @@ private:
   }
 
   std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  void push(value v) {
-    if (stack_.size() >= opt_.limits.max_stack)
-      fail(errc::limit_exceeded, "pickle stack grew beyond max_stack (" +
-                                     std::to_string(opt_.limits.max_stack) + ") entries");
+  [[gnu::always_inline]] void push(value v) {
+    if (stack_.size() >= opt_.limits.max_stack) [[unlikely]]
+      stack_full();
     stack_.push_back(std::move(v));
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void stack_full() const {
+    fail(errc::limit_exceeded, "pickle stack grew beyond max_stack (" +
+                                   std::to_string(opt_.limits.max_stack) + ") entries");
   }
   value pop() {
     if (stack_.size() <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
@@ -218,7 +359,9 @@ private:
     marks_.pop_back();
     return m;
   }
-  std::span<value> above(std::size_t m) { return std::span<value>(stack_).subspan(m); }
+  std::span<value> above(std::size_t m) {
+    return std::span<value>(stack_.begin() + m, stack_.end());
+  }
   // The object just below a MARK at m (what APPENDS, SETITEMS, ADDITEMS extend).
   value& below_mark(std::size_t m) {
     if (m == 0 || m <= floor()) fail(errc::pickle_stack, "unpickling stack underflow");
@@ -226,27 +369,33 @@ private:
   }
   std::vector<value> pop_mark() {
     const std::size_t m = mark_start();
-    std::vector<value> items(
-        std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
-        std::make_move_iterator(stack_.end()));
+    std::vector<value> items(std::make_move_iterator(stack_.begin() + m),
+                             std::make_move_iterator(stack_.end()));
     stack_.resize(m);
     return items;
   }
-  static value container(kind k) {
-    pyd::node* n = k == kind::dict ? static_cast<pyd::node*>(new pyd::dict_node)
-                                   : static_cast<pyd::node*>(new pyd::seq_node);
+  template <class N> N* new_node() { return arena_on_ ? arena_.make<N>() : new N; }
+  value container(kind k) {
+    pyd::node* n = k == kind::dict ? static_cast<pyd::node*>(new_node<pyd::dict_node>())
+                                   : static_cast<pyd::node*>(new_node<pyd::seq_node>());
     n->depth = 1;
     return access::make(k, n);
+  }
+  // A str / bytes value of this load.
+  value text(kind k, std::string_view s) {
+    value v = access::make(k, new_node<pyd::str_node>());
+    access::as<pyd::str_node>(v).s.assign(s); // v owns the node if this throws
+    return v;
   }
 
   // A container that gets a second reference (memo, DUP) may end up inside
   // itself; it is registered so that cycles can be broken. Registered nodes
   // stay alive while the memo (or the graveyard) holds them.
   static constexpr std::uint32_t tracked_bit = 0x80000000u;
-  void track(const value& v) {
-    pyd::node* n = access::ptr(v);
+  void track(const value& v) { track(access::tag(v), access::ptr(v)); }
+  void track(kind k, pyd::node* n) {
     if (!n || (n->mark & tracked_bit)) return;
-    switch (access::tag(v)) {
+    switch (k) {
     case kind::list:
     case kind::tuple:
     case kind::set:
@@ -257,7 +406,7 @@ private:
     case kind::datetime:
     case kind::time:
       n->mark |= tracked_bit;
-      created_.emplace_back(access::tag(v), n);
+      created_.emplace_back(k, n);
       break;
     default:
       break;
@@ -288,13 +437,16 @@ private:
       d = std::max(d, depth_of(*c));
     deeper(n, d);
   }
-  void note_get(const value& v) {
-    if (!access::ptr(v) || !has_children(access::tag(v)) || shared_) return;
+  [[gnu::always_inline]] void note_get(const value& v) {
+    if (shared_ || !access::ptr(v) || !has_children(access::tag(v))) return;
+    first_shared();
+  }
+  [[gnu::noinline]] void first_shared() {
     shared_ = true;
     // Every container a later GET can reach is in the memo now or will be put
     // there (tracked then): any cycle goes through a tracked node.
-    for (const auto& m : dense_)
-      track(m);
+    for (std::size_t i = 0; i < dense_.size(); ++i)
+      if (dense_[i].present()) track(dense_[i].tag(), access::raw_ptr(dense_[i]));
     for (const auto& [k, m] : sparse_)
       track(m);
     // From now on values may be reached twice: give state lists back their items.
@@ -308,22 +460,34 @@ private:
     stolen_.clear();
   }
 
-  void memo_put(std::uint64_t key, const value& v) {
+  // Memo slots do not own their values: the node is pinned instead (no count
+  // to take now and none to drop at the end, for the one or two memo entries
+  // a typical pickle makes per object). A pinned node whose count reaches zero
+  // is deferred (on_defer), not destroyed, until the VM finishes.
+  [[gnu::always_inline]] void memo_put(std::uint64_t key, const value& v) {
+    if (!shared_ && key == dense_.size() && key < opt_.limits.max_memo &&
+        memo_count_ < opt_.limits.max_memo) [[likely]] {
+      // the usual case: the next id (MEMOIZE, or PUTs as CPython numbers them)
+      if (pyd::node* n = access::ptr(v)) n->flags |= pyd::node_pinned;
+      dense_.push_back(access::to_raw(v));
+      ++memo_count_;
+      return;
+    }
+    memo_put_any(key, v);
+  }
+  [[gnu::noinline]] void memo_put_any(std::uint64_t key, const value& v) {
     // Containers need tracking only once one can be reached twice (see note_get).
     if (shared_) track(v);
+    if (pyd::node* n = access::ptr(v)) n->flags |= pyd::node_pinned;
     if (key == dense_.size() && key < opt_.limits.max_memo) { // MEMOIZE, sequential PUTs
-      dense_.push_back(access::local_copy(v));
-      present_.push_back(1);
+      dense_.push_back(access::to_raw(v));
       ++memo_count_;
     } else if (key < dense_.size() + 4096 && key < opt_.limits.max_memo) {
-      if (key >= dense_.size()) dense_.resize(key + 1), present_.resize(key + 1, 0);
-      if (!present_[key])
-        ++memo_count_;
-      else if (access::ptr(dense_[key]))
-        graveyard_.push_back(std::move(dense_[key]));
-      access::local_release(dense_[key]);
-      dense_[key] = access::local_copy(v);
-      present_[key] = 1;
+      if (key >= dense_.size()) dense_.resize(key + 1);
+      if (!dense_[key].present()) ++memo_count_;
+      // a replaced entry stays pinned: alive until the end, as CPython's would
+      // be while the unpickler's stack or other values hold it
+      dense_[key] = access::to_raw(v);
     } else {
       auto it = sparse_.find(key);
       if (it == sparse_.end()) {
@@ -338,12 +502,18 @@ private:
       fail(errc::limit_exceeded, "pickle memo grew beyond max_memo (" +
                                      std::to_string(opt_.limits.max_memo) + ") entries");
   }
-  const value& memo_get(std::uint64_t key) {
-    if (key < dense_.size() && present_[key]) return dense_[key];
+  // A new reference to a memo entry.
+  [[gnu::always_inline]] value memo_get(std::uint64_t key) {
+    if (key < dense_.size() && dense_[key].present()) return access::copy_raw(dense_[key]);
     auto it = sparse_.find(key);
     if (it == sparse_.end())
       fail(errc::pickle_memo, "Memo value not found at index " + std::to_string(key));
-    return it->second;
+    return access::local_copy(it->second);
+  }
+  static void on_defer(void* ctx, kind k, pyd::node* n) {
+    if (n->flags & pyd::node_deferred) return;
+    n->flags |= pyd::node_deferred;
+    static_cast<vm*>(ctx)->deferred_.emplace_back(k, n);
   }
   std::uint64_t decimal_arg(std::string_view s, const char* what) {
     std::uint64_t v = 0;
@@ -361,7 +531,7 @@ private:
   value py2_string(std::string_view raw) {
     switch (opt_.encoding) {
     case pickle_encoding::bytes:
-      return value::bytes(raw);
+      return text(kind::bytes, raw);
     case pickle_encoding::latin1: {
       std::string s;
       s.reserve(raw.size());
@@ -379,7 +549,7 @@ private:
                         static_cast<unsigned char>(raw[i]), i);
           fail(errc::pickle_encoding, b);
         }
-      return value(raw);
+      return text(kind::str, raw);
     }
   }
   value unicode(std::string_view raw) {
@@ -392,7 +562,7 @@ private:
                     static_cast<unsigned char>(raw[bad]), bad);
       fail(errc::pickle_encoding, b);
     }
-    return value(raw);
+    return text(kind::str, raw);
   }
   // STRING's argument: a Python 2 repr, quotes included; decoded like codecs.escape_decode.
   std::string escape_decode(std::string_view s) {
@@ -563,6 +733,12 @@ private:
     if (target.is_list()) {
       deeper(access::ptr(target), d);
       auto& v = access::as<pyd::seq_node>(target).items;
+      if (list_hint_ && v.size() + items.size() >= 1000) [[unlikely]] {
+        const std::uint64_t room = std::min<std::uint64_t>(list_hint_, v.size() + (n_ - pos_));
+        // (+1: an object array's table puts None before the items, in place)
+        if (room + 1 > v.capacity()) v.reserve(static_cast<std::size_t>(room + 1));
+        list_hint_ = 0;
+      }
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
     } else if (target.is_object()) {
@@ -597,6 +773,13 @@ private:
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object does not support item assignment");
     }
+    if (d->items.empty() && distinct_str_keys(items)) {
+      // The common case (a fresh dict, a few str keys): no lookups needed.
+      d->items.reserve(items.size() / 2);
+      for (std::size_t i = 0; i < items.size(); i += 2)
+        d->items.emplace_back(std::move(items[i]), std::move(items[i + 1]));
+      return;
+    }
     d->items.reserve(d->items.size() + items.size() / 2);
     for (std::size_t i = 0; i < items.size(); i += 2) {
       try {
@@ -605,6 +788,20 @@ private:
         fail(errc::pickle_invalid, e.detail());
       }
     }
+  }
+  // Whether the keys (even positions) are a few str values, all different.
+  static bool distinct_str_keys(std::span<const value> items) {
+    if (items.size() > 16) return false;
+    auto str = [](const value& v) -> std::string_view {
+      return static_cast<const pyd::str_node*>(access::ptr(v))->s;
+    };
+    for (std::size_t i = 0; i < items.size(); i += 2) {
+      if (!items[i].is_str()) return false;
+      const std::string_view k = str(items[i]);
+      for (std::size_t j = 0; j < i; j += 2)
+        if (str(items[j]) == k) return false;
+    }
+    return true;
   }
   void add_items(value& target, std::span<value> items) {
     if (!target.is_set())
@@ -634,10 +831,9 @@ private:
   context cx_;
   bool scan_;
   std::vector<global_ref>* found_;
-  std::vector<value> stack_;
+  value_stack stack_;
   std::vector<std::size_t> marks_;
-  std::vector<value> dense_;
-  std::vector<std::uint8_t> present_;
+  memo_table dense_; // memo ids below dense_.size() + 4096 (not owned: pinned)
   std::unordered_map<std::uint64_t, value> sparse_;
   std::size_t memo_count_ = 0;
   std::vector<std::pair<kind, pyd::node*>> created_; // tracked containers (see track())
@@ -645,15 +841,20 @@ private:
   std::size_t reached_tracked_ = 0;
   bool shared_ = false; // a container was referenced twice (memo GET or DUP)
   std::vector<std::pair<pyd::node*, std::shared_ptr<std::vector<value>>>> stolen_;
+  std::vector<std::pair<kind, pyd::node*>> deferred_; // pinned nodes that reached count 0
+  pyd::defer_hook saved_hook_;
+  bool hooked_ = false;
+  bool arena_on_ = false;
+  std::uint64_t list_hint_ = 0;
+  pyd::node_arena arena_;
 };
 
 value vm::run(std::size_t& consumed) {
   // Every memo entry costs at least one input byte (MEMOIZE): reserving for
-  // one per 8 bytes avoids regrowing the memo; untouched reserve costs no pages.
-  const std::size_t memo_guess = std::min<std::size_t>(n_ / 8, opt_.limits.max_memo);
+  // one per 4 bytes avoids regrowing the memo; untouched reserve costs no pages.
+  const std::size_t memo_guess = std::min<std::size_t>(n_ / 4, opt_.limits.max_memo);
   if (memo_guess > 1024) {
     dense_.reserve(memo_guess);
-    present_.reserve(memo_guess);
   }
   stack_.reserve(std::min<std::size_t>(1024, opt_.limits.max_stack));
   while (true) {
@@ -788,13 +989,13 @@ value vm::run(std::size_t& consumed) {
       push(unicode(payload(le(8))));
       break;
     case BINBYTES:
-      push(value::bytes(payload(le(4))));
+      push(text(kind::bytes, payload(le(4))));
       break;
     case SHORT_BINBYTES:
-      push(value::bytes(payload(le(1))));
+      push(text(kind::bytes, payload(le(1))));
       break;
     case BINBYTES8:
-      push(value::bytes(payload(le(8))));
+      push(text(kind::bytes, payload(le(8))));
       break;
     case BYTEARRAY8:
       push(value::bytearray(payload(le(8))));
@@ -832,9 +1033,8 @@ value vm::run(std::size_t& consumed) {
     case TUPLE3: {
       const std::size_t k = code - TUPLE1 + 1u;
       if (stack_.size() < floor() + k) fail(errc::pickle_stack, "unpickling stack underflow");
-      std::vector<value> items(
-          std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(k)),
-          std::make_move_iterator(stack_.end()));
+      std::vector<value> items(std::make_move_iterator(stack_.end() - k),
+                               std::make_move_iterator(stack_.end()));
       stack_.resize(stack_.size() - k);
       value t = container(kind::tuple);
       access::as<pyd::seq_node>(t).items = std::move(items);
@@ -892,19 +1092,19 @@ value vm::run(std::size_t& consumed) {
       break;
     }
     case GET: {
-      const value& g = memo_get(decimal_arg(line(), "GET"));
+      value g = memo_get(decimal_arg(line(), "GET"));
       note_get(g);
-      push(access::local_copy(g));
+      push(std::move(g));
     } break;
     case BINGET: {
-      const value& g = memo_get(le(1));
+      value g = memo_get(le(1));
       note_get(g);
-      push(access::local_copy(g));
+      push(std::move(g));
     } break;
     case LONG_BINGET: {
-      const value& g = memo_get(le(4));
+      value g = memo_get(le(4));
       note_get(g);
-      push(access::local_copy(g));
+      push(std::move(g));
     } break;
     case PUT:
       memo_put(decimal_arg(line(), "PUT"), top());
@@ -1150,6 +1350,7 @@ void vm::cleanup(bool all) noexcept {
   // Containers not reachable from the result (or all of them after an error)
   // may form reference cycles: empty them before letting go.
   // Without a second reference to a container no cycle can exist.
+  // (Tracked containers are pinned or in the graveyard: alive throughout.)
   if (all || (shared_ && reached_tracked_ != created_.size())) {
     for (auto [k, n] : created_)
       if (all || (n->mark & ~tracked_bit) == 0) pyd::clear_children(k, n);
@@ -1157,12 +1358,29 @@ void vm::cleanup(bool all) noexcept {
   created_.clear();
   stack_.clear();
   marks_.clear();
-  for (auto& v : dense_)
-    access::local_release(v);
   dense_.clear();
-  present_.clear();
   sparse_.clear();
   graveyard_.clear();
+  if (!hooked_) return;
+  // Pinned nodes whose count is still zero have no owner left: take a
+  // reference to each (so none is freed while another still needs it), stop
+  // deferring, then drop them. The others were brought back by a memo GET.
+  std::size_t dead = 0;
+  for (auto [k, n] : deferred_) {
+    n->flags = static_cast<std::uint8_t>(n->flags & ~pyd::node_deferred);
+    if (n->refs.load(std::memory_order_relaxed) == 0) {
+      n->refs.store(1, std::memory_order_relaxed);
+      deferred_[dead++] = {k, n};
+    }
+  }
+  deferred_.resize(dead);
+  pyd::current_defer_hook() = saved_hook_;
+  hooked_ = false;
+  for (auto [k, n] : deferred_) {
+    value v = access::make(k, n, k == kind::integer);
+    (void)v;
+  }
+  deferred_.clear();
 }
 
 } // namespace
@@ -1171,6 +1389,21 @@ py::value loads(std::span<const std::byte> bytes, const options& opt, std::size_
   vm m(bytes, opt, false, nullptr);
   return m.run(consumed);
 }
+
+namespace detail {
+std::atomic<std::size_t>& arena_min_input() noexcept {
+  static std::atomic<std::size_t> n{std::size_t(256) << 10};
+  return n;
+}
+
+py::value loads_object_array(std::span<const std::byte> bytes, const options& opt,
+                             std::uint64_t elements) {
+  vm m(bytes, opt, false, nullptr);
+  m.expect_list(elements);
+  std::size_t consumed = 0;
+  return m.run(consumed);
+}
+} // namespace detail
 
 py::value loads(std::span<const std::byte> bytes, const options& opt) {
   std::size_t consumed = 0;

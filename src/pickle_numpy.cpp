@@ -1130,8 +1130,13 @@ loaded read_object_npy(std::span<const std::byte> payload, const header& h,
   if (!options.allow_pickle)
     throw error(errc::pickle_disallowed, "Object arrays cannot be loaded when allow_pickle=False");
   py::value v;
+  std::uint64_t elements = 1;
+  for (const auto d : h.shape)
+    elements = d > 0 && elements <= (std::uint64_t(1) << 40) / static_cast<std::uint64_t>(d)
+                   ? elements * static_cast<std::uint64_t>(d)
+                   : 0;
   try {
-    v = pickle::loads(payload, pickle_options(options));
+    v = pickle::detail::loads_object_array(payload, pickle_options(options), elements);
   } catch (const error& e) {
     rethrow(e, h.data_offset);
   }

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <npio/py/value.hpp>
 #include <string>
 #include <vector>
@@ -18,7 +21,74 @@ struct node {
   std::atomic<std::uint32_t> refs{1};
   std::uint32_t mark = 0;  // scratch for graph walks (pickle result checks)
   std::uint32_t depth = 0; // containers: nesting depth, kept by the pickle VM
+  std::uint8_t flags = 0;  // node_pooled | node_pinned | node_deferred
 };
+
+// node::flags. Pooled: the memory comes from a node_arena chunk (freed with
+// the chunk's last node). Pinned: the pickle VM's memo refers to the node
+// without owning a reference (see defer_hook). Deferred: a pinned node whose
+// count reached zero while the VM ran; the VM destroys it (or not, when a
+// memo GET brought it back) when it finishes.
+inline constexpr std::uint8_t node_pooled = 1;
+inline constexpr std::uint8_t node_pinned = 2;
+inline constexpr std::uint8_t node_deferred = 4;
+
+// Bump allocation of the nodes of one pickle load, from 2 MiB chunks that
+// the kernel may back with transparent huge pages: no per-node malloc, and
+// one page fault per chunk instead of one per 4 KiB. A chunk is freed when
+// the arena is done with it and its last node is destroyed (on any thread:
+// the chunk's count is atomic), so values outlive the load as usual; one
+// surviving value keeps its chunk's memory.
+class node_arena {
+public:
+  node_arena() = default;
+  node_arena(const node_arena&) = delete;
+  node_arena& operator=(const node_arena&) = delete;
+  ~node_arena() { close(); }
+  // A default-constructed node of type N (refs == 1). Errors: std::bad_alloc.
+  template <class N> N* make() {
+    static_assert(alignof(N) <= 16 && sizeof(N) <= 1024);
+    constexpr std::size_t size = (sizeof(N) + 15) & ~std::size_t(15);
+    if (size > static_cast<std::size_t>(end_ - cur_)) refill();
+    N* n = ::new (static_cast<void*>(cur_)) N();
+    cur_ += size;
+    ++count_;
+    n->flags = node_pooled;
+    return n;
+  }
+  static constexpr std::size_t chunk_size = std::size_t(2) << 20;
+
+private:
+  void refill();
+  void close() noexcept;
+  std::byte* cur_ = nullptr;
+  std::byte* end_ = nullptr;
+  void* chunk_ = nullptr;
+  std::uint64_t count_ = 0; // nodes made from the current chunk
+};
+
+// Gives back the memory of a pooled node whose destructor has run.
+void arena_release(node* n) noexcept;
+
+// Destroys a node object whose count reached zero (not its children: the
+// caller took them) and frees its memory, pooled or not.
+template <class N> void free_node(N* n) noexcept {
+  if (n->flags & node_pooled) {
+    n->~N();
+    arena_release(n);
+  } else {
+    delete n;
+  }
+}
+
+// While the pickle VM runs on a thread, pinned nodes whose count reaches
+// zero are handed to it instead of being destroyed (its memo still refers to
+// them). Set only by the VM, for the nodes it made.
+struct defer_hook {
+  void (*fn)(void* ctx, kind k, node* n) = nullptr;
+  void* ctx = nullptr;
+};
+defer_hook& current_defer_hook() noexcept;
 
 struct str_node : node { // str, bytes, bytearray, decimal
   std::string s;
@@ -107,6 +177,42 @@ struct access {
     } else {
       v = value(); // the last reference: the usual destruction
     }
+  }
+  // A value's bits without ownership (the pickle VM's memo slots).
+  // Two whole words, so that copying one never reads back part of a byte store.
+  struct raw {
+    std::uint64_t bits = 0;
+    std::uint64_t meta = 0; // tag | big << 8 | present << 16
+    bool present() const noexcept { return (meta >> 16) & 1; }
+    kind tag() const noexcept { return static_cast<kind>(meta & 0xff); }
+    bool big() const noexcept { return (meta >> 8) & 1; }
+  };
+  static raw to_raw(const value& v) noexcept {
+    raw r;
+    std::memcpy(&r.bits, &v.u_, sizeof r.bits);
+    r.meta =
+        static_cast<std::uint64_t>(v.tag_) | std::uint64_t(v.big_) << 8 | std::uint64_t(1) << 16;
+    return r;
+  }
+  static node* raw_ptr(const raw& r) noexcept {
+    value v;
+    v.tag_ = r.tag();
+    v.big_ = r.big();
+    std::memcpy(&v.u_, &r.bits, sizeof r.bits);
+    node* n = v.is_heap() ? v.u_.p : nullptr;
+    forget(v);
+    return n;
+  }
+  // A new reference to a raw slot's value (local_copy's counting).
+  static value copy_raw(const raw& r) noexcept {
+    value v;
+    v.tag_ = r.tag();
+    v.big_ = r.big();
+    std::memcpy(&v.u_, &r.bits, sizeof r.bits);
+    if (v.is_heap())
+      v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+    return v;
   }
   static std::int64_t ival(const value& v) noexcept { return v.u_.i; }
   static double fval(const value& v) noexcept { return v.u_.f; }

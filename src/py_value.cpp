@@ -499,6 +499,14 @@ void destroy_graph(kind k0, node* n0) noexcept {
   while (!work.empty()) {
     auto [k, n] = work.back();
     work.pop_back();
+    if (n->flags & detail::node_pinned) {
+      // The pickle VM's memo still refers to it: the VM decides at its end.
+      const detail::defer_hook& h = detail::current_defer_hook();
+      if (h.fn) {
+        h.fn(h.ctx, k, n);
+        continue;
+      }
+    }
     // Detach children whose count drops to zero onto the work list.
     auto take = [&work](value& c) {
       node* cn = access::ptr(c);
@@ -515,14 +523,14 @@ void destroy_graph(kind k0, node* n0) noexcept {
       auto* s = static_cast<detail::seq_node*>(n);
       for (auto& c : s->items)
         take(c);
-      delete s;
+      detail::free_node(s);
       break;
     }
     case kind::dict: {
       auto* d = static_cast<detail::dict_node*>(n);
       for (auto& [key, val] : d->items)
         take(key), take(val);
-      delete d;
+      detail::free_node(d);
       break;
     }
     case kind::ndarray: {
@@ -534,13 +542,13 @@ void destroy_graph(kind k0, node* n0) noexcept {
         for (auto& c : *objs)
           take(c);
       }
-      delete a;
+      detail::free_node(a);
       break;
     }
     case kind::object: {
       auto* o = static_cast<detail::object_node*>(n);
       take(o->args), take(o->state), take(o->list_items), take(o->dict_items);
-      delete o;
+      detail::free_node(o);
       break;
     }
     case kind::datetime:
@@ -548,32 +556,32 @@ void destroy_graph(kind k0, node* n0) noexcept {
     case kind::date: {
       auto* d = static_cast<detail::datetime_node*>(n);
       take(d->tzinfo);
-      delete d;
+      detail::free_node(d);
       break;
     }
     case kind::integer:
-      delete static_cast<detail::bigint_node*>(n);
+      detail::free_node(static_cast<detail::bigint_node*>(n));
       break;
     case kind::complex:
-      delete static_cast<detail::complex_node*>(n);
+      detail::free_node(static_cast<detail::complex_node*>(n));
       break;
     case kind::str:
     case kind::bytes:
     case kind::bytearray:
     case kind::decimal:
-      delete static_cast<detail::str_node*>(n);
+      detail::free_node(static_cast<detail::str_node*>(n));
       break;
     case kind::scalar:
-      delete static_cast<detail::scalar_node*>(n);
+      detail::free_node(static_cast<detail::scalar_node*>(n));
       break;
     case kind::dtype:
-      delete static_cast<detail::dtype_node*>(n);
+      detail::free_node(static_cast<detail::dtype_node*>(n));
       break;
     case kind::timedelta:
-      delete static_cast<detail::timedelta_node*>(n);
+      detail::free_node(static_cast<detail::timedelta_node*>(n));
       break;
     case kind::global:
-      delete static_cast<detail::global_node*>(n);
+      detail::free_node(static_cast<detail::global_node*>(n));
       break;
     default:
       break;
@@ -1921,14 +1929,23 @@ npio::array make_object_array(shape_t shape, std::vector<value> items) {
   if (static_cast<std::size_t>(a.size()) != items.size())
     fail(errc::bad_shape, "object array of " + std::to_string(a.size()) + " elements given " +
                               std::to_string(items.size()) + " values");
-  auto table = std::make_shared<std::vector<value>>();
-  table->reserve(items.size() + 1);
-  table->emplace_back();
   std::byte* d = a.mutable_data();
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    table->push_back(std::move(items[i]));
+  const std::size_t n = items.size();
+  for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t idx = i + 1;
     std::memcpy(d + 8 * i, &idx, 8);
+  }
+  std::shared_ptr<std::vector<value>> table;
+  if (items.capacity() > n) {
+    // Room for the None at index 0: the items become the table in place.
+    items.insert(items.begin(), value());
+    table = std::make_shared<std::vector<value>>(std::move(items));
+  } else {
+    table = std::make_shared<std::vector<value>>();
+    table->reserve(n + 1);
+    table->emplace_back();
+    for (auto& v : items)
+      table->push_back(std::move(v));
   }
   a.base()->set_objects(std::move(table));
   return a;

@@ -1,5 +1,6 @@
 // Hostile pickles: each must fail with a precise error code, message and
 // offset, without recursing on input depth or allocating from a declared size.
+#include "../../src/pickle_internal.hpp"
 #include "pickle_test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -38,6 +39,12 @@ void expect_fail(const std::string& data, errc code, const std::string& msg,
   const auto r = pk::try_loads(bytes_of(data), o);
   EXPECT_FALSE(r.has_value());
   EXPECT_EQ(r.code(), code);
+  // and so do the node arena and memo pins large inputs use
+  const std::size_t threshold = pk::detail::arena_min_input().exchange(0);
+  const auto ra = pk::try_loads(bytes_of(data), o);
+  pk::detail::arena_min_input().store(threshold);
+  EXPECT_FALSE(ra.has_value());
+  EXPECT_EQ(ra.code(), code);
 }
 
 } // namespace
