@@ -39,9 +39,6 @@ void* map_chunk() {
   if (aligned + n < a + 2 * n)
     ::munmap(reinterpret_cast<void*>(aligned + n), a + 2 * n - aligned - n);
   void* p = reinterpret_cast<void*>(aligned);
-#ifdef MADV_HUGEPAGE
-  ::madvise(p, n, MADV_HUGEPAGE);
-#endif
 #ifdef MADV_POPULATE_WRITE
   ::madvise(p, n, MADV_POPULATE_WRITE);
 #endif

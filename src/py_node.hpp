@@ -33,9 +33,9 @@ inline constexpr std::uint8_t node_pooled = 1;
 inline constexpr std::uint8_t node_pinned = 2;
 inline constexpr std::uint8_t node_deferred = 4;
 
-// Bump allocation of the nodes of one pickle load, from 2 MiB chunks that
-// the kernel may back with transparent huge pages: no per-node malloc, and
-// one page fault per chunk instead of one per 4 KiB. A chunk is freed when
+// Bump allocation of the nodes of one pickle load, from 2 MiB chunks
+// prefaulted in one call: no per-node malloc, and no page fault per 4 KiB
+// (no huge pages: their compaction stalled first loads, docs/pickle.md). A chunk is freed when
 // the arena is done with it and its last node is destroyed (on any thread:
 // the chunk's count is atomic), so values outlive the load as usual; one
 // surviving value keeps its chunk's memory.
