@@ -309,16 +309,20 @@ void index_build(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_
     index_insert<void>(idx, key_of(items[p]).hash(), static_cast<std::uint32_t>(p));
 }
 
-// Position of `key` in items or -1.
+// Position of `key` in items or -1. Mutations (which own the node alone, by
+// copy-on-write) build the index when it is missing or stale; lookups through a
+// const value never write to the node (other threads may be reading it) and
+// scan linearly when there is no current index.
 template <class Items, class KeyOf>
 std::ptrdiff_t index_find(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_of,
-                          const value& key) {
-  if (items.size() < index_threshold) {
+                          const value& key, bool may_build) {
+  const bool current = idx.size() >= items.size() * 2 + 2;
+  if (items.size() < index_threshold || (!current && !may_build)) {
     for (std::size_t p = 0; p < items.size(); ++p)
       if (key_of(items[p]) == key) return static_cast<std::ptrdiff_t>(p);
     return -1;
   }
-  if (idx.size() < items.size() * 2 + 2) index_build(idx, items, key_of);
+  if (!current) index_build(idx, items, key_of);
   const std::size_t mask = idx.size() - 1;
   for (std::size_t i = key.hash() & mask; idx[i] != 0; i = (i + 1) & mask) {
     const std::size_t p = idx[i] - 1;
@@ -610,7 +614,7 @@ namespace detail {
 void dict_set(dict_node& d, value key, value v) {
   if (!key.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + key.kind_name() + "'");
-  const auto p = index_find(d.index, d.items, dict_key, key);
+  const auto p = index_find(d.index, d.items, dict_key, key, true);
   if (p >= 0) {
     d.items[static_cast<std::size_t>(p)].second = std::move(v);
     return;
@@ -628,15 +632,15 @@ void dict_set(dict_node& d, value key, value v) {
 const value* dict_find(const dict_node& d, const value& key) {
   if (!key.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + key.kind_name() + "'");
-  auto& dn = const_cast<dict_node&>(d);
-  const auto p = index_find(dn.index, dn.items, dict_key, key);
+  auto& dn = const_cast<dict_node&>(d); // not written: may_build is false
+  const auto p = index_find(dn.index, dn.items, dict_key, key, false);
   return p >= 0 ? &d.items[static_cast<std::size_t>(p)].second : nullptr;
 }
 
 void set_add(seq_node& s, value item) {
   if (!item.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + item.kind_name() + "'");
-  if (index_find(s.index, s.items, set_key, item) >= 0) return;
+  if (index_find(s.index, s.items, set_key, item, true) >= 0) return;
   s.items.push_back(std::move(item));
   if (!s.index.empty()) {
     if (s.index.size() < s.items.size() * 2 + 2)
@@ -1173,7 +1177,7 @@ bool value::contains(const value& key) const {
   if (tag_ == kind::set || tag_ == kind::frozenset) {
     auto& n = nd<detail::seq_node>(*this);
     if (!key.is_hashable()) return false;
-    return index_find(n.index, n.items, set_key, key) >= 0;
+    return index_find(n.index, n.items, set_key, key, false) >= 0;
   }
   return find(key) != nullptr;
 }

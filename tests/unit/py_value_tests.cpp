@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <npio/py/value.hpp>
+#include <thread>
 
 using npio::errc;
 using npio::py::value;
@@ -180,4 +181,37 @@ TEST(PyValue, ReprOfAnArrayWithoutPythonValuesDoesNotThrow) {
   std::memset(a.mutable_data(), 0xff, 4);
   EXPECT_EQ(value(a).repr(), "array(<invalid code point in a U array>)");
   EXPECT_THROW((void)py::tolist(a), npio::error);
+}
+
+// Lookups through const values never write to the shared node: many threads
+// may read one dict or set at once, also when its hash index is missing (a
+// dict whose items were edited in place) or was never built.
+TEST(py_value, concurrent_const_lookups_in_large_dicts_and_sets) {
+  npio::py::dict_entries entries;
+  std::vector<value> members;
+  for (int i = 0; i < 200; ++i) {
+    entries.emplace_back(value("k" + std::to_string(i)), value(i));
+    members.emplace_back(i);
+  }
+  value d = value::dict(entries);
+  d.dict_items()[0].second = value(-1); // in-place edit: the index is dropped
+  value s = value::set(members);
+  (void)s.items(); // the same for sets
+  const value shared_d = d, shared_s = s;
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 20; ++rep)
+        for (int i = 0; i < 200; ++i) {
+          const value* f = shared_d.find(value("k" + std::to_string(i)));
+          if (!f || f->as<std::int64_t>() != (i == 0 ? -1 : i)) ++wrong[t];
+          if (!shared_s.contains(value(i))) ++wrong[t];
+        }
+    });
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
+  EXPECT_EQ(shared_d.find(value("k200")), nullptr);
+  EXPECT_FALSE(shared_s.contains(value(200)));
 }
