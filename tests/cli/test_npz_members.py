@@ -22,21 +22,7 @@ import zipfile
 
 import numpy as np
 
-NPIO = sys.argv[1]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-
-
-def npio(*args):
-    return subprocess.run([NPIO, *args], capture_output=True)
+from checks import check, finish, npio
 
 
 def npy_bytes(a):
@@ -176,5 +162,4 @@ with tempfile.TemporaryDirectory() as tmp:
     leftovers = [f for f in os.listdir(tmp) if f.startswith(".")]
     check("no temporary files left", leftovers == [], leftovers)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -12,21 +12,12 @@ import zipfile
 
 import numpy as np
 
-NPIO = sys.argv[1]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+import checks
+from checks import NPIO, check, finish
 
 
 def npio(*args, cwd=None):
-    return subprocess.run([NPIO, *args], cwd=cwd, capture_output=True, text=True)
+    return checks.npio(*args, cwd=cwd, text=True)
 
 
 def npy_bytes(a):
@@ -169,5 +160,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("corrupt msg", r.stderr.startswith(f"npio: {p('corrupt.npz')}: ") and
           "CRC-32 mismatch" in r.stderr and r.stderr.count("\n") == 1, r.stderr)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -4,6 +4,7 @@
 // The old file is always one NumPy wrote (a golden file), so these tests do
 // not depend on npio's writer being right to tell whether anything was lost.
 
+#include "child_process.hpp"
 #include "golden_support.hpp"
 
 #include <csignal>
@@ -41,26 +42,7 @@ struct old_file {
   }
 };
 
-/// Runs `child` in a forked process and returns its exit status (or -signal).
-template <class F> int in_child(F&& child) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int code = 100;
-    try {
-      code = child();
-    } catch (...) {
-      code = 101;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return -WTERMSIG(status);
-}
+using test_child::in_child;
 
 void limit_file_size(rlim_t bytes) {
   std::signal(SIGXFSZ, SIG_IGN); // write() then fails with EFBIG instead of killing us

@@ -2,6 +2,7 @@
 // member names decoded as CPython's zipfile decodes them (cp437 without the
 // UTF-8 flag), and npz_append's atomic default against its in-place opt-in.
 // Every archive written here is checked by NumPy, zipfile and `unzip -t`.
+#include "child_process.hpp"
 #include "npz_test_util.hpp"
 
 #include <csignal>
@@ -107,25 +108,7 @@ ino_t inode(const fs::path& p) {
   return st.st_ino;
 }
 
-/// Runs `child` in a forked process; returns its exit status (or -signal).
-template <class F> int in_child(F&& child) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int code = 100;
-    try {
-      code = child();
-    } catch (...) {
-      code = 101;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+using test_child::in_child;
 
 } // namespace
 
