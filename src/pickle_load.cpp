@@ -383,6 +383,14 @@ private:
   }
   // A str / bytes value of this load.
   value text(kind k, std::string_view s) {
+    if (k == kind::str && s.size() <= access::small_max) {
+      // when s lies in the input with small_max bytes there: whole-word reads
+      const auto at = reinterpret_cast<std::uintptr_t>(s.data());
+      const auto begin = reinterpret_cast<std::uintptr_t>(p_);
+      if (at >= begin && at - begin <= n_ && n_ - (at - begin) >= access::small_max)
+        return access::small_str_at(s.data(), s.size());
+      return access::small_str(s);
+    }
     value v = access::make(k, new_node<pyd::str_node>());
     access::as<pyd::str_node>(v).s.assign(s); // v owns the node if this throws
     return v;
@@ -792,9 +800,7 @@ private:
   // Whether the keys (even positions) are a few str values, all different.
   static bool distinct_str_keys(std::span<const value> items) {
     if (items.size() > 16) return false;
-    auto str = [](const value& v) -> std::string_view {
-      return static_cast<const pyd::str_node*>(access::ptr(v))->s;
-    };
+    auto str = [](const value& v) { return access::text(v); };
     for (std::size_t i = 0; i < items.size(); i += 2) {
       if (!items[i].is_str()) return false;
       const std::string_view k = str(items[i]);

@@ -144,23 +144,60 @@ struct access {
   static node* ptr(const value& v) noexcept { return v.is_heap() ? v.u_.p : nullptr; }
   static bool heap(const value& v) noexcept { return v.is_heap(); }
   template <class N> static N& as(const value& v) noexcept { return *static_cast<N*>(v.u_.p); }
-  static kind tag(const value& v) noexcept { return v.tag_; }
-  static bool big(const value& v) noexcept { return v.big_; }
+  static kind tag(const value& v) noexcept { return v.tag(); }
+  static bool big(const value& v) noexcept { return v.big(); }
   // Takes ownership of a fresh node (refs == 1).
   static value make(kind k, node* n, bool big = false) noexcept {
     value v;
-    v.tag_ = k;
-    v.big_ = big;
+    v.meta_ = value::meta_of(k) | value::heap_flag | (big ? value::big_flag : 0);
     v.u_.p = n;
     return v;
   }
-  static void set_kind(value& v, kind k) noexcept { v.tag_ = k; }
+  static void set_kind(value& v, kind k) noexcept {
+    v.meta_ = (v.meta_ & ~value::meta_of(kind(0xff))) | value::meta_of(k);
+  }
+  static constexpr std::size_t small_max = value::small_max;
+  // A str of at most small_max bytes, held inline.
+  static value small_str(std::string_view s) noexcept {
+    static_assert(offsetof(value, u_) == 8 && sizeof(value) == 16 &&
+                  value::small_offset + value::small_max == sizeof(value));
+    unsigned char b[sizeof(value)] = {};
+    b[0] = static_cast<unsigned char>(kind::str);
+    b[2] = static_cast<unsigned char>(s.size() + 1);
+    if (!s.empty()) std::memcpy(b + value::small_offset, s.data(), s.size());
+    value v;
+    std::memcpy(&v.meta_, b, 8);
+    std::memcpy(&v.u_, b + 8, 8);
+    return v;
+  }
+  // The same from a buffer with at least small_max bytes readable at p
+  // (n <= small_max of them the str's): whole-word loads, no byte loop.
+  static value small_str_at(const char* p, std::size_t n) noexcept {
+    if constexpr (!value::little) {
+      return small_str({p, n});
+    } else {
+      std::uint64_t w0, w1;
+      std::memcpy(&w0, p, 8);
+      std::memcpy(&w1, p + 5, 8);
+      if (n <= 5) {
+        w0 = n ? w0 & (~std::uint64_t(0) >> (64 - 8 * n)) : 0;
+        w1 = 0;
+      } else {
+        w1 &= ~std::uint64_t(0) >> (64 - 8 * (n - 5));
+      }
+      value v;
+      v.meta_ = value::meta_of(kind::str) | std::uint64_t(n + 1) << value::small_shift | w0 << 24;
+      v.u_.i = static_cast<std::int64_t>(w1);
+      return v;
+    }
+  }
+  // The text of a str, bytes, bytearray or decimal value.
+  static std::string_view text(const value& v) noexcept;
   // Reference counting without atomic instructions, for nodes no other thread
   // can see yet (the pickle VM's own): a copy, and dropping a reference.
   static value local_copy(const value& v) noexcept {
     value r;
-    r.tag_ = v.tag_;
-    r.big_ = v.big_;
+    r.meta_ = v.meta_;
     r.u_ = v.u_;
     if (v.is_heap())
       v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
@@ -178,37 +215,35 @@ struct access {
       v = value(); // the last reference: the usual destruction
     }
   }
-  // A value's bits without ownership (the pickle VM's memo slots).
-  // Two whole words, so that copying one never reads back part of a byte store.
+  // A value's words without ownership (the pickle VM's memo slots), with a
+  // `present` flag (all zero: absent).
   struct raw {
-    std::uint64_t bits = 0;
-    std::uint64_t meta = 0; // tag | big << 8 | present << 16
-    bool present() const noexcept { return (meta >> 16) & 1; }
-    kind tag() const noexcept { return static_cast<kind>(meta & 0xff); }
-    bool big() const noexcept { return (meta >> 8) & 1; }
+    static constexpr std::uint64_t present_flag = std::uint64_t(4) << value::flag_shift;
+    std::uint64_t meta = 0, bits = 0;
+    bool present() const noexcept { return meta & present_flag; }
+    kind tag() const noexcept { return static_cast<kind>((meta >> value::tag_shift) & 0xff); }
   };
   static raw to_raw(const value& v) noexcept {
     raw r;
-    std::memcpy(&r.bits, &v.u_, sizeof r.bits);
-    r.meta =
-        static_cast<std::uint64_t>(v.tag_) | std::uint64_t(v.big_) << 8 | std::uint64_t(1) << 16;
+    r.meta = v.meta_ | raw::present_flag;
+    std::memcpy(&r.bits, &v.u_, 8);
     return r;
   }
-  static node* raw_ptr(const raw& r) noexcept {
+  static value from_raw(const raw& r) noexcept {
     value v;
-    v.tag_ = r.tag();
-    v.big_ = r.big();
-    std::memcpy(&v.u_, &r.bits, sizeof r.bits);
+    v.meta_ = r.meta & ~raw::present_flag;
+    std::memcpy(&v.u_, &r.bits, 8);
+    return v;
+  }
+  static node* raw_ptr(const raw& r) noexcept {
+    value v = from_raw(r);
     node* n = v.is_heap() ? v.u_.p : nullptr;
     forget(v);
     return n;
   }
   // A new reference to a raw slot's value (local_copy's counting).
   static value copy_raw(const raw& r) noexcept {
-    value v;
-    v.tag_ = r.tag();
-    v.big_ = r.big();
-    std::memcpy(&v.u_, &r.bits, sizeof r.bits);
+    value v = from_raw(r);
     if (v.is_heap())
       v.u_.p->refs.store(v.u_.p->refs.load(std::memory_order_relaxed) + 1,
                          std::memory_order_relaxed);
@@ -218,11 +253,15 @@ struct access {
   static double fval(const value& v) noexcept { return v.u_.f; }
   // Forgets the node without releasing it (the caller took over the reference).
   static void forget(value& v) noexcept {
-    v.tag_ = kind::none;
-    v.big_ = false;
+    v.meta_ = 0;
     v.u_.i = 0;
   }
 };
+
+inline std::string_view access::text(const value& v) noexcept {
+  if (const unsigned n = v.small_len1()) return {v.small_data(), n - 1};
+  return static_cast<const str_node*>(v.u_.p)->s;
+}
 
 // Dict / set operations that bypass copy-on-write (the pickle VM's in-place
 // mutation). Errors: invalid_argument for unhashable keys.

@@ -774,7 +774,7 @@ std::string_view as_string_view(const value& v) {
   case kind::bytes:
   case kind::bytearray:
   case kind::decimal:
-    return nd<str_node>(v).s;
+    return access::text(v);
   default:
     fail(errc::type_mismatch, std::string("expected str or bytes, got ") + v.kind_name());
   }
@@ -853,20 +853,30 @@ std::string float_repr(float f) {
   return float_repr_impl(f, true);
 }
 
-value::value(std::complex<double> c) : tag_(kind::complex), big_(false) {
+value::value(std::complex<double> c) : meta_(meta_of(kind::complex) | heap_flag) {
   auto* n = new detail::complex_node;
   n->re = c.real();
   n->im = c.imag();
   u_.p = n;
 }
-value::value(std::string_view s) : value(make_str(kind::str, std::string(s))) {}
-value::value(std::string s) : value(make_str(kind::str, std::move(s))) {}
-value::value(npio::array a) : tag_(kind::ndarray), big_(false) {
+value::value(std::string_view s) : value() {
+  if (s.size() <= small_max)
+    *this = access::small_str(s);
+  else
+    *this = make_str(kind::str, std::string(s));
+}
+value::value(std::string s) : value() {
+  if (s.size() <= small_max)
+    *this = access::small_str(s);
+  else
+    *this = make_str(kind::str, std::move(s));
+}
+value::value(npio::array a) : meta_(meta_of(kind::ndarray) | heap_flag) {
   auto* n = new detail::array_node;
   n->a = std::move(a);
   u_.p = n;
 }
-value::value(npio::dtype d) : tag_(kind::dtype), big_(false) {
+value::value(npio::dtype d) : meta_(meta_of(kind::dtype) | heap_flag) {
   auto* n = new detail::dtype_node;
   n->dt = std::move(d);
   u_.p = n;
@@ -1025,7 +1035,7 @@ value value::object(std::string_view cls, value args, value state) {
   return access::make(kind::object, n);
 }
 
-value::value(const value& o) noexcept : tag_(o.tag_), big_(o.big_), u_(o.u_) {
+value::value(const value& o) noexcept : meta_(o.meta_), u_(o.u_) {
   if (is_heap()) u_.p->refs.fetch_add(1, std::memory_order_relaxed);
 }
 value& value::operator=(const value& o) noexcept {
@@ -1038,22 +1048,22 @@ value& value::operator=(const value& o) noexcept {
 value& value::operator=(value&& o) noexcept {
   if (this != &o) {
     value old; // released after the move, so o may live inside *this
-    old.tag_ = tag_, old.big_ = big_, old.u_ = u_;
-    tag_ = o.tag_, big_ = o.big_, u_ = o.u_;
-    o.tag_ = kind::none, o.big_ = false, o.u_.i = 0;
+    old.meta_ = meta_, old.u_ = u_;
+    meta_ = o.meta_, u_ = o.u_;
+    o.meta_ = 0, o.u_.i = 0;
   }
   return *this;
 }
 
 void value::release() noexcept {
   node* n = u_.p;
-  if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_graph(tag_, n);
+  if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_graph(tag(), n);
 }
 
 void value::detach() {
   if (!is_heap() || u_.p->refs.load(std::memory_order_acquire) == 1) return;
   node* c = nullptr;
-  switch (tag_) {
+  switch (tag()) {
   case kind::list:
   case kind::tuple:
   case kind::set:
@@ -1078,14 +1088,14 @@ void value::detach() {
   default:
     return; // other kinds are not mutated through value
   }
-  value fresh = access::make(tag_, c, big_);
+  value fresh = access::make(tag(), c, big());
   *this = std::move(fresh);
 }
 
 void value::require(kind k, const char* what) const {
-  if (tag_ != k)
+  if (tag() != k)
     fail(errc::type_mismatch,
-         std::string(what) + " needs a " + py::kind_name(k) + ", not " + py::kind_name(tag_));
+         std::string(what) + " needs a " + py::kind_name(k) + ", not " + py::kind_name(tag()));
 }
 
 std::complex<double> value::get_complex() const {
@@ -1094,21 +1104,21 @@ std::complex<double> value::get_complex() const {
 }
 
 std::string value::int_str() const {
-  if (tag_ == kind::boolean) return access::ival(*this) ? "1" : "0";
+  if (tag() == kind::boolean) return access::ival(*this) ? "1" : "0";
   require(kind::integer, "int_str()");
-  if (big_) return le_to_decimal(nd<detail::bigint_node>(*this).le);
+  if (big()) return le_to_decimal(nd<detail::bigint_node>(*this).le);
   return std::to_string(u_.i);
 }
 
 std::vector<std::uint8_t> value::int_bytes() const {
-  if (tag_ == kind::boolean) return int64_le(u_.i);
+  if (tag() == kind::boolean) return int64_le(u_.i);
   require(kind::integer, "int_bytes()");
-  if (big_) return nd<detail::bigint_node>(*this).le;
+  if (big()) return nd<detail::bigint_node>(*this).le;
   return int64_le(u_.i);
 }
 
 std::size_t value::size() const {
-  switch (tag_) {
+  switch (tag()) {
   case kind::list:
   case kind::tuple:
   case kind::set:
@@ -1119,7 +1129,7 @@ std::size_t value::size() const {
   case kind::str:
   case kind::bytes:
   case kind::bytearray:
-    return nd<detail::str_node>(*this).s.size();
+    return access::text(*this).size();
   default:
     fail(errc::type_mismatch, std::string("object of type '") + kind_name() + "' has no len()");
   }
@@ -1151,7 +1161,7 @@ dict_entries& value::dict_items() {
 }
 
 const value& value::at(std::int64_t i) const {
-  if (tag_ != kind::list && tag_ != kind::tuple)
+  if (tag() != kind::list && tag() != kind::tuple)
     fail(errc::type_mismatch,
          std::string("'") + kind_name() + "' object is not subscriptable by index");
   const auto& v = nd<detail::seq_node>(*this).items;
@@ -1174,7 +1184,7 @@ const value* value::find(const value& key) const {
   return detail::dict_find(nd<detail::dict_node>(*this), key);
 }
 bool value::contains(const value& key) const {
-  if (tag_ == kind::set || tag_ == kind::frozenset) {
+  if (tag() == kind::set || tag() == kind::frozenset) {
     auto& n = nd<detail::seq_node>(*this);
     if (!key.is_hashable()) return false;
     return index_find(n.index, n.items, set_key, key, false) >= 0;
@@ -1214,7 +1224,7 @@ void value::insert(value key, value v) {
   detail::dict_set(nd<detail::dict_node>(*this), std::move(key), std::move(v));
 }
 void value::add(value item) {
-  if (tag_ != kind::set && tag_ != kind::frozenset) require(kind::set, "add()");
+  if (tag() != kind::set && tag() != kind::frozenset) require(kind::set, "add()");
   detach();
   detail::set_add(nd<detail::seq_node>(*this), std::move(item));
 }
@@ -1229,7 +1239,7 @@ npio::array& value::array() {
   return nd<detail::array_node>(*this).a;
 }
 const npio::dtype& value::dtype() const {
-  if (tag_ == kind::scalar) return nd<detail::scalar_node>(*this).dt;
+  if (tag() == kind::scalar) return nd<detail::scalar_node>(*this).dt;
   require(kind::dtype, "dtype()");
   return nd<detail::dtype_node>(*this).dt;
 }
@@ -1238,7 +1248,7 @@ const std::string& value::scalar_bytes() const {
   return nd<detail::scalar_node>(*this).raw;
 }
 const value& value::tzinfo() const {
-  if (tag_ != kind::time) require(kind::datetime, "tzinfo()");
+  if (tag() != kind::time) require(kind::datetime, "tzinfo()");
   return nd<detail::datetime_node>(*this).tzinfo;
 }
 const std::string& value::module() const {
@@ -1265,7 +1275,7 @@ const value& value::object_state() const {
 // ---- hashing --------------------------------------------------------------------------
 
 bool value::is_hashable() const noexcept {
-  switch (tag_) {
+  switch (tag()) {
   case kind::list:
   case kind::dict:
   case kind::set:
@@ -1293,7 +1303,7 @@ std::size_t hash_rec(const value& v, int depth) {
   case kind::none:
     return 0x9e3779b97f4a7c15ULL;
   case kind::str:
-    return hash_bytes(nd<detail::str_node>(v).s, 1);
+    return hash_bytes(access::text(v), 1);
   case kind::bytes:
     return hash_bytes(nd<detail::str_node>(v).s, 2);
   case kind::decimal:
@@ -1364,8 +1374,8 @@ int shallow_equal(const value& a, const value& b) {
     case kind::bytes:
     case kind::bytearray:
     case kind::decimal:
-      if (access::ptr(a) == access::ptr(b)) return 1;
-      return nd<detail::str_node>(a).s == nd<detail::str_node>(b).s;
+      if (access::heap(a) && access::ptr(a) == access::ptr(b)) return 1;
+      return access::text(a) == access::text(b);
     default:
       return 2;
     }
@@ -1400,7 +1410,7 @@ bool operator==(const value& a0, const value& b0) {
     case kind::bytes:
     case kind::bytearray:
     case kind::decimal:
-      if (nd<detail::str_node>(*a).s != nd<detail::str_node>(*b).s) return false;
+      if (access::text(*a) != access::text(*b)) return false;
       break;
     case kind::list:
     case kind::tuple: {
@@ -1522,7 +1532,7 @@ void leaf_repr(std::string& out, const value& v) {
     break;
   }
   case kind::str:
-    str_repr(out, nd<detail::str_node>(v).s);
+    str_repr(out, access::text(v));
     break;
   case kind::bytes:
     bytes_repr(out, nd<detail::str_node>(v).s);

@@ -137,6 +137,29 @@ TEST(PickleArena, MemoPinsMatchCPython) {
                npio::error);
 }
 
+// Short strs are built inside their value, with whole-word reads of the
+// input when 13 bytes follow the text and a bounded copy near the end (where
+// a read would run past the input: AddressSanitizer checks).
+TEST(PickleArena, ShortStrsAtEveryDistanceFromTheEnd) {
+  for (std::size_t n = 0; n <= 16; ++n) {
+    const std::string text = std::string(n, 'q').substr(0, n ? n - 1 : 0) + (n ? "\xc3" : "");
+    const std::string t = n ? text.substr(0, n - 1) + "r" : "";
+    for (const bool memo : {false, true}) {
+      SCOPED_TRACE(std::to_string(n) + (memo ? " memo" : ""));
+      // X <len> <text> [q 0 h 0 \x86] .  : the str, or the str twice in a tuple
+      std::string s = "\x80\x02X"s + static_cast<char>(n) + "\x00\x00\x00"s + t;
+      s += memo ? "q\x00h\x00\x86."s : "."s;
+      std::vector<std::byte> exact = bytes_of(s); // no slack after the input
+      const value v = pk::loads(std::span<const std::byte>(exact));
+      const value expect = memo ? value::tuple({value(t), value(t)}) : value(t);
+      EXPECT_EQ(v, expect);
+      EXPECT_EQ(v.repr(), expect.repr());
+      arena_everywhere on;
+      EXPECT_EQ(pk::loads(std::span<const std::byte>(exact)), expect);
+    }
+  }
+}
+
 TEST(PickleArena, ValuesOutliveTheLoadAndTheArray) {
   temp_dir d;
   value kept, nested, name;

@@ -112,6 +112,60 @@ TEST(PyValue, Equality) {
   EXPECT_NE(value(std::nan("")), value(std::nan("")));
 }
 
+// A str of up to 13 bytes is held inside the value; longer ones in a node.
+// Both must behave the same everywhere: these cross the boundary.
+TEST(PyValue, ShortAndLongStrsBehaveAlike) {
+  std::vector<std::string> texts;
+  for (std::size_t n = 0; n <= 20; ++n)
+    texts.push_back(std::string(n, 'a') + (n % 3 == 0 ? "" : "z"));
+  texts.push_back(std::string("a\0b", 3));                 // embedded NUL
+  texts.push_back("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"); // 2, 3 and 4-byte UTF-8
+  texts.push_back("\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0"
+                  "\x9f\x98\x80"); // 16 bytes
+  std::vector<value> values;
+  for (const auto& t : texts) {
+    SCOPED_TRACE(t.size());
+    const value a(t);
+    const value b = value(std::string_view(t));
+    const value c = value(std::string(t));
+    EXPECT_TRUE(a.is_str());
+    EXPECT_EQ(a.as<std::string>(), t);
+    EXPECT_EQ(a.as<std::string_view>(), t);
+    EXPECT_EQ(a.size(), t.size());
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a, c);
+    EXPECT_EQ(a.hash(), c.hash());
+    EXPECT_NE(a, py::bytes(t));
+    value moved = a;
+    value target = 7;
+    target = std::move(moved);
+    EXPECT_TRUE(moved.is_none());
+    EXPECT_EQ(target.as<std::string>(), t);
+    target = target; // self-assignment keeps the value
+    EXPECT_EQ(target.as<std::string>(), t);
+    values.push_back(a);
+  }
+  EXPECT_EQ(value("abcdefghijklm").repr(), "'abcdefghijklm'");   // 13 bytes
+  EXPECT_EQ(value("abcdefghijklmn").repr(), "'abcdefghijklmn'"); // 14
+  EXPECT_EQ(value(std::string("a\0b", 3)).repr(), "'a\\x00b'");
+  EXPECT_NE(value("abc"), value("abd"));
+  EXPECT_NE(value("abc"), value("abcdefghijklmnop"));
+  // every text a distinct key of one dict (past 8 entries: the hash index)
+  value d = value::dict();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    d.insert(values[i], static_cast<std::int64_t>(i));
+  ASSERT_EQ(d.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    EXPECT_EQ(d.at(value(texts[i])).as<std::size_t>(), i);
+  EXPECT_EQ(d[texts[13]].as<int>(), 13);
+  EXPECT_EQ(d["aaaaaaaaaaaz"].as<int>(), 11);
+  std::string reprs = "[";
+  for (const auto& v : values)
+    reprs += (reprs.size() > 1 ? ", " : "") + v.repr();
+  EXPECT_EQ(value::list(values).repr(), reprs + "]");
+  EXPECT_EQ(py::set({"x", "x", "yyyyyyyyyyyyyyyyyy", "yyyyyyyyyyyyyyyyyy"}).size(), 2u);
+}
+
 TEST(PyValue, Repr) {
   EXPECT_EQ(value().repr(), "None");
   EXPECT_EQ(value(true).repr(), "True");

@@ -1,14 +1,15 @@
 /// \file py/value.hpp
 /// Python values: what a pickle holds (object arrays, raw pickle files), as a
 /// C++ value type in the spirit of nlohmann::json. A 1-byte kind tag, small
-/// ints and floats inline, everything else in a shared copy-on-write node:
-/// copying a value is cheap and never changes the original.
+/// ints, floats and str of up to 13 bytes inline, everything else in a shared
+/// copy-on-write node: copying a value is cheap and never changes the original.
 ///
 /// Destruction, repr() and comparison never recurse on the nesting depth of a
 /// value (a pickle controls that depth).
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <complex>
 #include <concepts>
 #include <cstdint>
@@ -84,12 +85,12 @@ struct access;
 class value {
 public:
   // ---- construction ----
-  value() noexcept : tag_(kind::none), big_(false) { u_.i = 0; }
+  value() noexcept : meta_(0) { u_.i = 0; }
   value(std::nullptr_t) noexcept : value() {}
-  value(bool b) noexcept : tag_(kind::boolean), big_(false) { u_.i = b ? 1 : 0; }
+  value(bool b) noexcept : meta_(meta_of(kind::boolean)) { u_.i = b ? 1 : 0; }
   template <std::integral T>
   requires(!std::is_same_v<T, bool> && !std::is_same_v<T, char>) value(T i)
-      : tag_(kind::integer), big_(false) {
+      : meta_(meta_of(kind::integer)) {
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= 8) {
       if (i > static_cast<std::uint64_t>(INT64_MAX)) {
         *this = from_uint64(static_cast<std::uint64_t>(i));
@@ -98,7 +99,7 @@ public:
     }
     u_.i = static_cast<std::int64_t>(i);
   }
-  value(double f) noexcept : tag_(kind::floating), big_(false) { u_.f = f; }
+  value(double f) noexcept : meta_(meta_of(kind::floating)) { u_.f = f; }
   value(float f) noexcept : value(static_cast<double>(f)) {}
   value(std::complex<double> c);
   value(const char* s) : value(std::string_view(s)) {}
@@ -142,9 +143,8 @@ public:
   static value object(std::string_view cls, value args = tuple(), value state = {});
 
   value(const value& o) noexcept;
-  value(value&& o) noexcept : tag_(o.tag_), big_(o.big_), u_(o.u_) {
-    o.tag_ = kind::none;
-    o.big_ = false;
+  value(value&& o) noexcept : meta_(o.meta_), u_(o.u_) {
+    o.meta_ = 0;
     o.u_.i = 0;
   }
   value& operator=(const value& o) noexcept;
@@ -154,47 +154,49 @@ public:
   }
 
   // ---- type ----
-  kind type() const noexcept { return tag_; }
-  const char* kind_name() const noexcept { return py::kind_name(tag_); }
-  bool is_none() const noexcept { return tag_ == kind::none; }
-  bool is_bool() const noexcept { return tag_ == kind::boolean; }
-  bool is_int() const noexcept { return tag_ == kind::integer; }
+  kind type() const noexcept { return tag(); }
+  const char* kind_name() const noexcept { return py::kind_name(tag()); }
+  bool is_none() const noexcept { return tag() == kind::none; }
+  bool is_bool() const noexcept { return tag() == kind::boolean; }
+  bool is_int() const noexcept { return tag() == kind::integer; }
   /// An int that does not fit in 64 bits.
-  bool is_big_int() const noexcept { return tag_ == kind::integer && big_; }
-  bool is_float() const noexcept { return tag_ == kind::floating; }
-  bool is_complex() const noexcept { return tag_ == kind::complex; }
+  bool is_big_int() const noexcept { return tag() == kind::integer && big(); }
+  bool is_float() const noexcept { return tag() == kind::floating; }
+  bool is_complex() const noexcept { return tag() == kind::complex; }
   bool is_number() const noexcept {
-    return tag_ == kind::boolean || tag_ == kind::integer || tag_ == kind::floating ||
-           tag_ == kind::complex;
+    return tag() == kind::boolean || tag() == kind::integer || tag() == kind::floating ||
+           tag() == kind::complex;
   }
-  bool is_str() const noexcept { return tag_ == kind::str; }
-  bool is_bytes() const noexcept { return tag_ == kind::bytes; }
-  bool is_bytearray() const noexcept { return tag_ == kind::bytearray; }
-  bool is_list() const noexcept { return tag_ == kind::list; }
-  bool is_tuple() const noexcept { return tag_ == kind::tuple; }
-  bool is_dict() const noexcept { return tag_ == kind::dict; }
-  bool is_set() const noexcept { return tag_ == kind::set; }
-  bool is_frozenset() const noexcept { return tag_ == kind::frozenset; }
-  bool is_ndarray() const noexcept { return tag_ == kind::ndarray; }
-  bool is_scalar() const noexcept { return tag_ == kind::scalar; }
-  bool is_dtype() const noexcept { return tag_ == kind::dtype; }
-  bool is_datetime() const noexcept { return tag_ == kind::datetime; }
-  bool is_date() const noexcept { return tag_ == kind::date; }
-  bool is_time() const noexcept { return tag_ == kind::time; }
-  bool is_timedelta() const noexcept { return tag_ == kind::timedelta; }
-  bool is_decimal() const noexcept { return tag_ == kind::decimal; }
-  bool is_global() const noexcept { return tag_ == kind::global; }
-  bool is_object() const noexcept { return tag_ == kind::object; }
+  bool is_str() const noexcept { return tag() == kind::str; }
+  bool is_bytes() const noexcept { return tag() == kind::bytes; }
+  bool is_bytearray() const noexcept { return tag() == kind::bytearray; }
+  bool is_list() const noexcept { return tag() == kind::list; }
+  bool is_tuple() const noexcept { return tag() == kind::tuple; }
+  bool is_dict() const noexcept { return tag() == kind::dict; }
+  bool is_set() const noexcept { return tag() == kind::set; }
+  bool is_frozenset() const noexcept { return tag() == kind::frozenset; }
+  bool is_ndarray() const noexcept { return tag() == kind::ndarray; }
+  bool is_scalar() const noexcept { return tag() == kind::scalar; }
+  bool is_dtype() const noexcept { return tag() == kind::dtype; }
+  bool is_datetime() const noexcept { return tag() == kind::datetime; }
+  bool is_date() const noexcept { return tag() == kind::date; }
+  bool is_time() const noexcept { return tag() == kind::time; }
+  bool is_timedelta() const noexcept { return tag() == kind::timedelta; }
+  bool is_decimal() const noexcept { return tag() == kind::decimal; }
+  bool is_global() const noexcept { return tag() == kind::global; }
+  bool is_object() const noexcept { return tag() == kind::object; }
   /// list, tuple, set or frozenset.
   bool is_sequence() const noexcept {
-    return tag_ == kind::list || tag_ == kind::tuple || tag_ == kind::set ||
-           tag_ == kind::frozenset;
+    return tag() == kind::list || tag() == kind::tuple || tag() == kind::set ||
+           tag() == kind::frozenset;
   }
 
   // ---- conversion ----
   /// The value as T: bool, any integer type (range-checked), double/float
   /// (from int or float), std::complex<double>, std::string (str, bytes,
-  /// bytearray, decimal text), std::string_view (same), npio::array,
+  /// bytearray, decimal text), std::string_view (same; like a view of a
+  /// std::string, it does not survive moving or assigning the value: a short
+  /// str lives inside the value), npio::array,
   /// npio::dtype, datetime_t (datetime/date/time), timedelta_t.
   /// Errors: type_mismatch for another kind; out_of_range when an int does not fit.
   template <class T> T as() const;
@@ -294,23 +296,43 @@ public:
 
 private:
   friend struct detail::access;
-  bool is_heap() const noexcept {
-    return tag_ != kind::none && tag_ != kind::boolean && tag_ != kind::floating &&
-           (tag_ != kind::integer || big_);
+  // meta_ holds, in memory order: the kind (byte 0), flags (byte 1), the
+  // length + 1 of a str held inline (byte 2; 0 otherwise) and that str's first
+  // 5 bytes (3..7); its other bytes are u_'s. Two whole words: a value is
+  // built and copied with word stores and loads (no narrow store is read
+  // back by a wider load, which stalls).
+  static constexpr bool little = std::endian::native == std::endian::little;
+  static constexpr int tag_shift = little ? 0 : 56;
+  static constexpr int flag_shift = little ? 8 : 48;
+  static constexpr int small_shift = little ? 16 : 40;
+  static constexpr std::uint64_t big_flag = std::uint64_t(1) << flag_shift;  // int in a node
+  static constexpr std::uint64_t heap_flag = std::uint64_t(2) << flag_shift; // u_.p is owned
+  static constexpr std::size_t small_max = 13; // longest str held inline
+  static constexpr std::size_t small_offset = 3;
+  static constexpr std::uint64_t meta_of(kind k) noexcept {
+    return static_cast<std::uint64_t>(k) << tag_shift;
+  }
+  kind tag() const noexcept { return static_cast<kind>((meta_ >> tag_shift) & 0xff); }
+  bool big() const noexcept { return meta_ & big_flag; }
+  bool is_heap() const noexcept { return meta_ & heap_flag; }
+  unsigned small_len1() const noexcept { return (meta_ >> small_shift) & 0xff; }
+  const char* small_data() const noexcept {
+    return reinterpret_cast<const char*>(this) + small_offset;
   }
   void release() noexcept;
   void detach(); // copy-on-write: make this node unshared
   void require(kind k, const char* what) const;
   std::complex<double> get_complex() const;
 
-  kind tag_;
-  bool big_; // integer stored in a node (does not fit in 64 bits)
+  // All zero is None.
+  std::uint64_t meta_;
   union {
     std::int64_t i;
     double f;
     detail::node* p;
   } u_;
 };
+static_assert(sizeof(value) == 16);
 
 /// Python's repr() of a float: the shortest text that reads back to the same
 /// double, always with '.' or an exponent ("1.0", "1e+16", "1.5e-05", "-0.0",
@@ -394,7 +416,7 @@ template <class T> T value::as() const {
   } else if constexpr (std::is_floating_point_v<T>) {
     return static_cast<T>(detail::as_double(*this));
   } else if constexpr (std::is_same_v<T, std::complex<double>>) {
-    if (tag_ == kind::complex) return get_complex();
+    if (tag() == kind::complex) return get_complex();
     return {detail::as_double(*this), 0.0};
   } else if constexpr (std::is_same_v<T, std::string>) {
     return std::string(detail::as_string_view(*this));
@@ -415,9 +437,9 @@ template <class T> T value::as() const {
 
 template <class T> const T* value::get_if() const noexcept {
   if constexpr (std::is_same_v<T, std::int64_t>) {
-    return tag_ == kind::integer && !big_ ? &u_.i : nullptr;
+    return tag() == kind::integer && !big() ? &u_.i : nullptr;
   } else if constexpr (std::is_same_v<T, double>) {
-    return tag_ == kind::floating ? &u_.f : nullptr;
+    return tag() == kind::floating ? &u_.f : nullptr;
   } else {
     static_assert(sizeof(T) == 0, "get_if supports std::int64_t and double");
   }
