@@ -132,14 +132,18 @@ namespace {
 std::uint64_t checked_nbytes(const shape_t& shape, std::size_t itemsize) {
   if (shape.size() > max_ndim)
     throw error(errc::bad_shape, "more than " + std::to_string(max_ndim) + " dimensions");
+  // As NumPy does, a zero dimension does not excuse the others: the product
+  // of the nonzero ones times the itemsize must fit (the strides are made from it).
   std::uint64_t n = itemsize;
+  bool empty = false;
   for (auto d : shape) {
     if (d < 0) throw error(errc::bad_shape, "negative dimensions are not allowed");
-    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n) ||
+    if (d == 0) empty = true;
+    if (__builtin_mul_overflow(n, std::max<std::uint64_t>(static_cast<std::uint64_t>(d), 1), &n) ||
         n > (std::uint64_t(1) << 62))
       throw error(errc::size_overflow, "array is too large");
   }
-  return n;
+  return empty ? 0 : n;
 }
 } // namespace
 

@@ -96,6 +96,14 @@ TEST(Array, NewArraysAreZeroedWithNumpysStrides) {
               npio::array x(npio::dtype::parse("<f8"), {1ll << 62, 1ll << 62});
             }),
             errc::size_overflow);
+  // a zero dimension does not excuse the others (NumPy: "array is too big";
+  // the strides would overflow)
+  EXPECT_EQ(code_of([] {
+              npio::array x(npio::dtype::parse("<f8"), {0, 429496716, 4294967196});
+            }),
+            errc::size_overflow);
+  EXPECT_EQ(npio::array(npio::dtype::parse("<f8"), {0, 1ll << 29, 1ll << 29}).strides(),
+            (npio::shape_t{8ll << 58, 8ll << 29, 8}));
 }
 
 TEST(Array, NdarrayConstructorOverABuffer) {

@@ -231,6 +231,10 @@ std::vector<bad_case> cases() {
   add("overflow_times_itemsize",
       npy(dict("'<f8'", "False", "(2305843009213693952,)"), 1, 0, true, data24),
       errc::size_overflow, "array of shape (2305843009213693952,) and itemsize 8 is too large", 60);
+  add("overflow_beside_zero_dim", // found by fuzz_npy: the strides overflowed
+      npy(dict("'<f8'", "False", "(0, 429496716, 4294967196)"), 1, 0, true, data24),
+      errc::size_overflow, "array of shape (0, 429496716, 4294967196) and itemsize 8 is too large",
+      60);
   add("overflow_beyond_int64",
       npy(dict("'<f8'", "False", "(18446744073709551616,)"), 1, 0, true, data24),
       errc::size_overflow, "shape is not valid: (18446744073709551616,): dimension too large", 61);
