@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <npio/py/value.hpp>
 #include <string>
@@ -90,6 +91,25 @@ struct defer_hook {
 };
 defer_hook& current_defer_hook() noexcept;
 
+// A hash index over a container's items (open addressing; slots hold
+// position + 1, 0 is empty), built past 8 items. One pointer: most containers
+// never get one, and a pickle makes millions of small ones.
+class hash_index {
+public:
+  std::size_t size() const noexcept { return t_ ? t_->size() : 0; }
+  bool empty() const noexcept { return size() == 0; }
+  std::uint32_t& operator[](std::size_t i) noexcept { return (*t_)[i]; }
+  // n slots, all v.
+  void assign(std::size_t n, std::uint32_t v) {
+    if (!t_) t_ = std::make_unique<std::vector<std::uint32_t>>();
+    t_->assign(n, v);
+  }
+  void clear() noexcept { t_.reset(); }
+
+private:
+  std::unique_ptr<std::vector<std::uint32_t>> t_;
+};
+
 struct str_node : node { // str, bytes, bytearray, decimal
   std::string s;
 };
@@ -101,11 +121,11 @@ struct complex_node : node {
 };
 struct seq_node : node { // list, tuple, set, frozenset
   std::vector<value> items;
-  std::vector<std::uint32_t> index; // hash index for sets (open addressing), lazily built
+  hash_index index; // sets only
 };
 struct dict_node : node {
   dict_entries items;
-  std::vector<std::uint32_t> index;
+  hash_index index;
 };
 struct array_node : node {
   npio::array a;

@@ -290,8 +290,7 @@ bool is_numberlike(const value& v) {
 
 constexpr std::size_t index_threshold = 8;
 
-template <class Key>
-void index_insert(std::vector<std::uint32_t>& idx, std::size_t h, std::uint32_t pos) {
+template <class Key> void index_insert(detail::hash_index& idx, std::size_t h, std::uint32_t pos) {
   const std::size_t mask = idx.size() - 1;
   std::size_t i = h & mask;
   while (idx[i] != 0)
@@ -300,7 +299,7 @@ void index_insert(std::vector<std::uint32_t>& idx, std::size_t h, std::uint32_t 
 }
 
 template <class Items, class KeyOf>
-void index_build(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_of) {
+void index_build(detail::hash_index& idx, const Items& items, KeyOf key_of) {
   std::size_t cap = 16;
   while (cap < items.size() * 2 + 2)
     cap *= 2;
@@ -314,7 +313,7 @@ void index_build(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_
 // const value never write to the node (other threads may be reading it) and
 // scan linearly when there is no current index.
 template <class Items, class KeyOf>
-std::ptrdiff_t index_find(std::vector<std::uint32_t>& idx, const Items& items, KeyOf key_of,
+std::ptrdiff_t index_find(detail::hash_index& idx, const Items& items, KeyOf key_of,
                           const value& key, bool may_build) {
   const bool current = idx.size() >= items.size() * 2 + 2;
   if (items.size() < index_threshold || (!current && !may_build)) {
