@@ -1,4 +1,6 @@
 // The array model: buffers, views, strided copies, byte swapping and casts.
+#include "shape_size.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -132,18 +134,12 @@ namespace {
 std::uint64_t checked_nbytes(const shape_t& shape, std::size_t itemsize) {
   if (shape.size() > max_ndim)
     throw error(errc::bad_shape, "more than " + std::to_string(max_ndim) + " dimensions");
-  // As NumPy does, a zero dimension does not excuse the others: the product
-  // of the nonzero ones times the itemsize must fit (the strides are made from it).
-  std::uint64_t n = itemsize;
-  bool empty = false;
-  for (auto d : shape) {
+  for (auto d : shape)
     if (d < 0) throw error(errc::bad_shape, "negative dimensions are not allowed");
-    if (d == 0) empty = true;
-    if (__builtin_mul_overflow(n, std::max<std::uint64_t>(static_cast<std::uint64_t>(d), 1), &n) ||
-        n > (std::uint64_t(1) << 62))
-      throw error(errc::size_overflow, "array is too large");
-  }
-  return empty ? 0 : n;
+  std::uint64_t n = 0;
+  if (detail::shape_nbytes(shape, itemsize, n) != detail::size_check::ok)
+    throw error(errc::size_overflow, "array is too large");
+  return n;
 }
 } // namespace
 

@@ -1,6 +1,7 @@
 // Reading the .npy preamble and header: every number is checked before use and
 // nothing is evaluated. The steps and messages follow numpy's _read_array_header.
 #include "literal.hpp"
+#include "shape_size.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -55,26 +56,9 @@ std::size_t utf8_length(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-enum class size_check { ok, too_many, too_large };
-// h.data_size from h.shape and h.dtype (0 for object dtypes: their data is a
-// pickle). As NumPy does, a zero dimension does not excuse the others: the
-// product of the nonzero ones, and that times the itemsize, must fit (the
-// strides are made from it), within npio's cap of 2**62.
-size_check set_data_size(header& h) {
-  const std::uint64_t item = h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();
-  std::uint64_t count = 1;
-  bool empty = false;
-  for (const auto dim : h.shape) {
-    if (dim == 0) empty = true;
-    if (__builtin_mul_overflow(count, std::max<std::uint64_t>(static_cast<std::uint64_t>(dim), 1),
-                               &count) ||
-        count > (std::uint64_t(1) << 62))
-      return size_check::too_many;
-  }
-  if (__builtin_mul_overflow(count, item, &h.data_size) || h.data_size > (std::uint64_t(1) << 62))
-    return size_check::too_large;
-  if (empty) h.data_size = 0;
-  return size_check::ok;
+// Bytes per element of a header's data (0 for object dtypes: a pickle).
+std::uint64_t data_itemsize(const header& h) {
+  return h.dtype.is_object() || h.dtype.has_object() ? 0 : h.dtype.itemsize();
 }
 
 // The fast path: a header exactly as np.save writes it,
@@ -156,7 +140,7 @@ bool parse_canonical(std::string_view t, header& h) {
     last_dtype = h.dtype;
   }
   if (h.dtype.is_subarray()) return false;
-  return set_data_size(h) == size_check::ok;
+  return detail::shape_nbytes(h.shape, data_itemsize(h), h.data_size) == detail::size_check::ok;
 }
 
 } // namespace
@@ -306,13 +290,13 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
            start + shape->pos);
   }
 
-  switch (set_data_size(h)) {
-  case size_check::ok:
+  switch (detail::shape_nbytes(h.shape, data_itemsize(h), h.data_size)) {
+  case detail::size_check::ok:
     break;
-  case size_check::too_many:
+  case detail::size_check::too_many:
     fail(errc::size_overflow, "shape " + short_repr(*shape) + " has too many elements",
          start + shape->pos);
-  case size_check::too_large:
+  case detail::size_check::too_large:
     fail(errc::size_overflow,
          "array of shape " + short_repr(*shape) + " and itemsize " +
              std::to_string(h.dtype.itemsize()) + " is too large",
