@@ -234,7 +234,7 @@ safety scan_report::verdict() const noexcept {
     if (g.classification == safety::dangerous) return safety::dangerous;
     if (g.classification == safety::unknown) v = safety::unknown;
   }
-  if (!anomalies.empty() || (error && !unreadable())) v = safety::unknown;
+  if (!anomalies.empty() || error) v = safety::unknown;
   return v;
 }
 

@@ -108,10 +108,11 @@ struct scan_report {
   std::size_t pickles = 0;          ///< pickles read through their STOP
   std::uint64_t end = 0;            ///< bytes read (through the last STOP, or to the error)
 
-  /// dangerous if any global is; unknown if any global is unknown, or an
-  /// anomaly was found, or the stream broke after a global; safe otherwise.
+  /// dangerous if any global is; unknown if any global is unknown, an anomaly
+  /// was found or the stream broke (see unreadable()); safe otherwise.
   safety verdict() const noexcept;
-  /// True when the input broke before any pickle or global was read: not a pickle.
+  /// True when the input broke before any pickle, global or anomaly was read
+  /// (not a pickle, or nothing CPython would run), other than on a limit.
   bool unreadable() const noexcept;
 };
 

@@ -5,7 +5,9 @@ boundary evasion of CPython gh-154848, and the cases of npio issue 9.
 
 cases() returns (name, bytes, expected exit status of `npio scan`, names that
 must be listed) tuples; tests/cli/test_scan_corpus.py runs them.
-Usage: python3 generate_scan_cases.py DIR   (writes DIR/NAME.pkl, the fuzz seeds)
+Usage: python3 generate_scan_cases.py DIR [CORPUS]
+  writes the fuzz_scan seeds: DIR/NAME (an options byte 0, then the pickle),
+  and with CORPUS (../shared/data/scanner-corpus) its in-scope raw pickles too.
 """
 import base64
 import os
@@ -248,5 +250,17 @@ if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, data, _, _ in cases():
-        with open(os.path.join(out, name + ".pkl"), "wb") as f:
-            f.write(data)
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"\x00" + data)
+    if len(sys.argv) > 2:
+        corpus = sys.argv[2]
+        with open(os.path.join(corpus, "expected.tsv"), encoding="utf-8") as f:
+            for line in f:
+                cols = line.rstrip("\n").split("\t")
+                if line.startswith("#") or len(cols) < 3 or cols[1] != "raw" or cols[2] != "in":
+                    continue
+                with open(os.path.join(corpus, cols[0]), "rb") as src:
+                    data = src.read()
+                name = "corpus_" + cols[0].replace("/", "_")
+                with open(os.path.join(out, name), "wb") as dst:
+                    dst.write(b"\x00" + data)

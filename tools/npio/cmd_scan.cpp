@@ -4,11 +4,11 @@
 // and the error that stopped the scan. Reconstructs nothing.
 #include "cmd_scan.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <npio/npio.hpp>
 #include <npio/pickle.hpp>
@@ -102,17 +102,11 @@ int run(const std::string& path, const pk::options& opt) {
                    static_cast<unsigned long long>(f.base + r.error->offset().value_or(0)),
                    r.globals.empty() ? "" : "; the globals above were read before it");
     }
-    int s = 0;
-    switch (r.verdict()) {
-    case pk::safety::dangerous:
-      s = 3;
-      break;
-    case pk::safety::unknown:
-      s = 2;
-      break;
-    default:
-      s = r.unreadable() ? 1 : 0;
-    }
+    const pk::safety v = r.verdict();
+    const int s = v == pk::safety::dangerous ? 3
+                  : r.unreadable()           ? 1
+                  : v == pk::safety::unknown ? 2
+                                             : 0;
     status = std::max(status, s);
   }
   std::fflush(stdout);
