@@ -819,10 +819,10 @@ private:
       auto& v = access::as<pyd::seq_node>(o.list_items).items;
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
-    } else if (!scan_ || !target.is_global()) {
+    } else if (!scan_) {
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object has no attribute 'append'");
-    }
+    } // (scanning: a bytearray, a class with append... CPython may go on, so do we)
   }
   void set_items(value& target, std::span<value> items) {
     if (items.size() % 2) fail(errc::pickle_stack, "odd number of items for SETITEMS");
@@ -839,8 +839,8 @@ private:
       d = &access::as<pyd::dict_node>(o.dict_items);
       deeper(d, depth);
       deeper(access::ptr(target), depth + 1);
-    } else if (scan_ && target.is_global()) {
-      return; // a class or module's own __setitem__: unknown, nothing to keep
+    } else if (scan_) {
+      return; // a list's item, a class's __setitem__: CPython may go on, so do we
     } else {
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object does not support item assignment");
@@ -874,7 +874,7 @@ private:
     return true;
   }
   void add_items(value& target, std::span<value> items) {
-    if (scan_ && (target.is_object() || target.is_global())) return; // made by a call
+    if (scan_ && !target.is_set()) return; // anything with an add(): CPython may go on
     if (!target.is_set())
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object has no attribute 'add'");
@@ -1258,7 +1258,8 @@ value vm::run(std::size_t& consumed) {
     }
     case REDUCE: {
       value args = pop();
-      if (!args.is_tuple() && !computed(args))
+      // (scanning: the pure-Python unpickler calls func(*args) with any iterable)
+      if (!args.is_tuple() && !scan_)
         fail(errc::pickle_stack,
              "REDUCE argument must be a tuple, not " + std::string(args.kind_name()));
       value f = pop();
@@ -1268,8 +1269,7 @@ value vm::run(std::size_t& consumed) {
     case NEWOBJ: {
       value args = pop();
       value cls = pop();
-      if (!args.is_tuple() && !computed(args))
-        fail(errc::pickle_stack, "NEWOBJ expected an arg tuple.");
+      if (!args.is_tuple() && !scan_) fail(errc::pickle_stack, "NEWOBJ expected an arg tuple.");
       push(do_call(cls, std::move(args), value(), true));
       break;
     }
@@ -1277,9 +1277,9 @@ value vm::run(std::size_t& consumed) {
       value kwargs = pop();
       value args = pop();
       value cls = pop();
-      if (!args.is_tuple() && !computed(args))
+      if (!args.is_tuple() && !scan_)
         fail(errc::pickle_stack, "NEWOBJ_EX args argument must be a tuple");
-      if (!kwargs.is_dict() && !computed(kwargs))
+      if (!kwargs.is_dict() && !scan_)
         fail(errc::pickle_stack, "NEWOBJ_EX kwargs argument must be a dict");
       push(do_call(cls, std::move(args), std::move(kwargs), true));
       break;
@@ -1341,7 +1341,7 @@ value vm::run(std::size_t& consumed) {
       value& t = top();
       if (t.is_bytearray())
         t = value::bytes(t.as<std::string_view>());
-      else if (!t.is_bytes())
+      else if (!t.is_bytes() && !computed(t))
         fail(errc::pickle_stack, "READONLY_BUFFER needs a buffer on the stack");
       break;
     }

@@ -226,6 +226,12 @@ def cases():
         binget(7) + STOP, 3, ["os.system"])
     add("bad_opcode_after_reduce", proto(4) + glob("os", "system") + sbu("id") + TUPLE1 + REDUCE +
         b"\xff" + STOP, 3, ["os.system"])
+    # CPython sets a list's item (`[5][0] = 1`) and reads on: so does the scan
+    add("setitem_on_list", proto(4) + EMPTY_LIST + binint1(5) + b"a" + binint1(0) + binint1(1) +
+        SETITEM + POP + glob("os", "system") + POP + NONE + STOP, 3, ["os.system"])
+    # the pure-Python unpickler calls func(*args) with a list too
+    add("reduce_list_args", proto(4) + glob("os", "system") + EMPTY_LIST + sbu("id") + b"a" +
+        REDUCE + glob("builtins", "exec") + POP + NONE + STOP, 3, ["os.system", "builtins.exec"])
     add("denylist_operator", proto(4) + sbu("_operator") + sbu("attrgetter") + STACK_GLOBAL + STOP, 3,
         ["_operator.attrgetter"])
     add("denylist_logging", glob("logging", "FileHandler") + STOP, 3, ["logging.FileHandler"])

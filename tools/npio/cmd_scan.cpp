@@ -86,7 +86,10 @@ int run(const std::string& path, const pk::options& opt) {
                   pk::safety_name(g.classification), esc(g.module).c_str(), esc(g.name).c_str(),
                   src.c_str(), static_cast<unsigned long long>(f.base + g.offset), g.count,
                   g.count == 1 ? "" : "s");
-      if (g.computed) std::printf("; computed: %s", g.note.c_str());
+      if (g.computed)
+        std::printf("; computed: %s", g.note.c_str());
+      else if (!g.note.empty())
+        std::printf("; %s", g.note.c_str());
       std::printf(")\n");
     }
     for (const auto& a : r.anomalies)
