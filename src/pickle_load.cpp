@@ -339,7 +339,7 @@ private:
     if (frame_end_ == pos_) frame_end_ = no_frame;
     const std::size_t end = std::min(n_, frame_end_);
     const void* nl = std::memchr(p_ + pos_, '\n', end - pos_);
-    if (!nl && end < n_) frame_error("pickle exhausted before end of frame");
+    if (!nl && frame_end_ != no_frame) frame_error("pickle exhausted before end of frame");
     if (!nl) fail(errc::pickle_truncated, "pickle data was truncated");
     const auto* e = static_cast<const std::uint8_t*>(nl);
     std::string_view s(reinterpret_cast<const char*>(p_ + pos_),

@@ -68,6 +68,7 @@ std::vector<frame_case> frame_cases() {
       {"BINBYTES data crosses", p4 + frame(4) + std::string("C\x04") + "ab" + "cd0.", 11},
       {"BININT crosses", p4 + frame(3) + S("J\x01\x00\x00\x00."), 11},
       {"line crosses", p4 + frame(3) + "I12" + "3\n.", 11},
+      {"line to the end of the input", p4 + frame(3) + "I12", 11},
       {"frame in frame", p4 + frame(11) + "N" + frame(1) + "0N.", 12},
       {"frame at its end", p4 + frame(10) + "N" + frame(1) + ".", 0},
       {"STOP inside", p4 + frame(4) + "N.NN", 0},
