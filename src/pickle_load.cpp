@@ -1332,6 +1332,14 @@ value vm::run(std::size_t& consumed) {
     case EXT2:
     case EXT4: {
       const auto v = le(code == EXT1 ? 1 : code == EXT2 ? 2 : 4);
+      if (scan_) {
+        // a global the process registered (copyreg.add_extension, which a
+        // stream can call first): its name is not in the stream
+        record(computed_name, "<extension " + std::to_string(v) + ">", true,
+               "EXT opcode: a global registered with copyreg.add_extension");
+        push(value::global(computed_name, computed_name));
+        break;
+      }
       fail(errc::pickle_unsupported, "unregistered extension code " + std::to_string(v));
     }
     case NEXT_BUFFER:

@@ -75,6 +75,12 @@ constexpr std::string_view dangerous_numpy_names[] = {"runstring",  "load",
                                                       "DataSource", "lookfor",
                                                       "info",       "source"};
 
+// copyreg's registries: what EXT opcodes and later pickles resolve to.
+constexpr std::string_view dangerous_copyreg_names[] = {
+    "add_extension",   "remove_extension", "clear_extension_cache", "pickle",
+    "constructor",     "dispatch_table",   "_extension_registry",   "_inverted_registry",
+    "_extension_cache"};
+
 bool under(std::string_view module, std::string_view root) {
   return module == root || (module.size() > root.size() && module.substr(0, root.size()) == root &&
                             module[root.size()] == '.');
@@ -94,6 +100,8 @@ safety classify_one(std::string_view module, std::string_view name) {
     if (in(dangerous_builtins, name)) return safety::dangerous;
   }
   if (under(module, "numpy") && in(dangerous_numpy_names, name)) return safety::dangerous;
+  if ((module == "copyreg" || module == "copy_reg") && in(dangerous_copyreg_names, name))
+    return safety::dangerous;
   for (auto m : dangerous_modules)
     if (under(module, m)) return safety::dangerous;
   return safety::unknown;

@@ -232,6 +232,10 @@ def cases():
     # the pure-Python unpickler calls func(*args) with a list too
     add("reduce_list_args", proto(4) + glob("os", "system") + EMPTY_LIST + sbu("id") + b"a" +
         REDUCE + glob("builtins", "exec") + POP + NONE + STOP, 3, ["os.system", "builtins.exec"])
+    # a global registered at load time, then fetched by its extension code
+    add("extension_code", proto(2) + glob("copy_reg", "add_extension") + string("os") +
+        string("system") + binint1(7) + TUPLE3 + REDUCE + POP + b"\x82\x07" + STOP, 3,
+        ["copyreg.add_extension", "<computed>.<extension 7>"])
     add("denylist_operator", proto(4) + sbu("_operator") + sbu("attrgetter") + STACK_GLOBAL + STOP, 3,
         ["_operator.attrgetter"])
     add("denylist_logging", glob("logging", "FileHandler") + STOP, 3, ["logging.FileHandler"])
