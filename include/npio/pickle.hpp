@@ -32,8 +32,11 @@ struct options {
   pickle_limits limits{};
 };
 
-/// Decodes one pickle from the start of `bytes` (bytes after STOP are ignored).
-/// Nothing from the stream is executed: globals are looked up in an allowlist.
+/// Decodes one pickle from the start of `bytes` (bytes after STOP are ignored,
+/// as np.load does). Nothing from the stream is executed: globals are looked up
+/// in an allowlist. Frames are enforced as CPython's pure-Python unpickler does
+/// (an opcode or argument crossing a frame's end, a frame inside a frame:
+/// pickle_invalid).
 /// Errors: pickle_truncated, pickle_bad_opcode, pickle_stack, pickle_memo,
 /// pickle_global, pickle_unsupported, pickle_invalid, pickle_encoding,
 /// limit_exceeded; the error's offset is the opcode's byte offset.
@@ -70,9 +73,11 @@ struct global_ref {
   std::size_t count = 0;    ///< how many times it is referenced
   /// The module or name does not come straight from a string constant of the
   /// stream (a STACK_GLOBAL operand made by a call or taken from a global, a
-  /// call of a call's result, BUILD on a module or class): always dangerous.
+  /// call of a call's result, BUILD on a module or class, an EXT opcode):
+  /// always dangerous.
   bool computed = false;
-  /// For computed names: how the stream computes it.
+  /// For computed names, how the stream computes it; for names found in bytes
+  /// a frame violation hides, that.
   std::string note;
 };
 
@@ -126,14 +131,14 @@ struct scan_report {
 /// for the stream (see scan_report::error); std::bad_alloc.
 scan_report scan_all(std::span<const std::byte> bytes, const options& opt = {});
 
-/// The globals of scan_all(), throwing its error, if any (the former interface).
-/// Errors: as loads for a malformed stream (pickle_truncated, pickle_bad_opcode,
-/// pickle_stack, ...).
+/// The globals of scan_all() (the former interface), throwing its error when
+/// it stopped the first pickle. Errors: as loads for a malformed stream
+/// (pickle_truncated, pickle_bad_opcode, pickle_stack, ...).
 std::vector<global_ref> scan(std::span<const std::byte> bytes, const options& opt = {});
 
-/// `s` with control characters, DEL, backslash and invalid UTF-8 escaped
-/// (`\x1b`, `\n`, `\\`...), so a crafted name cannot redraw a terminal line.
-/// Errors: none.
+/// `s` with control characters, DEL, backslash, invalid UTF-8, C1 controls and
+/// bidirectional overrides escaped (`\x1b`, `\n`, `\\`, `\xe2\x80\xae`), so
+/// a crafted name cannot redraw a terminal line. Errors: none.
 std::string escape_name(std::string_view s);
 
 } // namespace pickle
