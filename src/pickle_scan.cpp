@@ -251,7 +251,7 @@ bool scan_report::unreadable() const noexcept {
          error->code() != errc::limit_exceeded;
 }
 
-std::string escape_name(std::string_view s) {
+std::string escape_name(std::string_view s, bool backslash) {
   std::string out;
   out.reserve(s.size());
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -265,7 +265,7 @@ std::string escape_name(std::string_view s) {
     const unsigned c = p[i];
     if (c < 0x80) {
       if (c == '\\')
-        out += "\\\\";
+        out += backslash ? "\\\\" : "\\";
       else if (c == '\n')
         out += "\\n";
       else if (c == '\r')

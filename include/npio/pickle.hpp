@@ -138,8 +138,10 @@ std::vector<global_ref> scan(std::span<const std::byte> bytes, const options& op
 
 /// `s` with control characters, DEL, backslash, invalid UTF-8, C1 controls and
 /// bidirectional overrides escaped (`\x1b`, `\n`, `\\`, `\xe2\x80\xae`), so
-/// a crafted name cannot redraw a terminal line. Errors: none.
-std::string escape_name(std::string_view s);
+/// a crafted name cannot redraw a terminal line. Messages that already spell
+/// bytes as `\xNN` pass `backslash = false` to keep their backslashes.
+/// Errors: none.
+std::string escape_name(std::string_view s, bool backslash = true);
 
 } // namespace pickle
 } // namespace v1

@@ -251,6 +251,8 @@ def cases():
     for i in range(40):
         bomb += EMPTY_LIST + binget(i) + b"a" + binget(i) + b"a" + MEMOIZE if i < 255 else b""
     add("memo_bomb", bomb + STOP, 2)
+    # DUP bomb: each DUP + TUPLE2 doubles the references
+    add("dup_bomb", proto(4) + EMPTY_LIST + (b"2" + TUPLE2) * 48 + STOP, 2)
     add("not_a_pickle", b"hello, this is text\n", 1)
     add("safe_plain", proto(4) + glob("collections", "OrderedDict") + EMPTY_TUPLE + REDUCE + STOP, 0)
     return c

@@ -392,6 +392,7 @@ TEST(PickleScan, GlobalNamesAreDecodedAsCPythonDoes) {
 TEST(PickleScan, EscapedNames) {
   EXPECT_EQ(pk::escape_name("a\x1b[2K\rb\n"), "a\\x1b[2K\\rb\\n");
   EXPECT_EQ(pk::escape_name("\\"), "\\\\");
+  EXPECT_EQ(pk::escape_name("key '\\x00'.\x1b", false), "key '\\x00'.\\x1b");
   EXPECT_EQ(pk::escape_name("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(pk::escape_name("\xff\xc3"), "\\xff\\xc3");
   EXPECT_EQ(pk::escape_name("\xc2\x9b"), "\\xc2\\x9b");          // C1 CSI

@@ -56,6 +56,10 @@ void scan_npy(const std::vector<std::byte>& bytes, const std::string& source,
 std::string esc(std::string_view s) {
   return pk::escape_name(s);
 }
+// Messages spell bytes as \xNN already: their backslashes stay.
+std::string esc_msg(std::string_view s) {
+  return pk::escape_name(s, false);
+}
 
 int run(const std::string& path, const pk::options& opt) {
   std::vector<scanned> found;
@@ -94,14 +98,14 @@ int run(const std::string& path, const pk::options& opt) {
     }
     for (const auto& a : r.anomalies)
       std::printf("anomaly   %s: %s  (%s, offset %llu)\n", pk::anomaly_name(a.what),
-                  esc(a.message).c_str(), src.c_str(),
+                  esc_msg(a.message).c_str(), src.c_str(),
                   static_cast<unsigned long long>(f.base + a.offset));
     if (r.pickles > 1)
       std::printf("pickles   %zu read one after another  (%s)\n", r.pickles, src.c_str());
     if (r.error) {
       std::fflush(stdout);
       std::fprintf(stderr, "npio scan: %s: %s (at byte %llu)%s\n", src.c_str(),
-                   esc(r.error->detail()).c_str(),
+                   esc_msg(r.error->detail()).c_str(),
                    static_cast<unsigned long long>(f.base + r.error->offset().value_or(0)),
                    r.globals.empty() ? "" : "; the globals above were read before it");
     }
@@ -143,12 +147,12 @@ void register_scan(CLI::App& app) {
       code = run(*file, opt);
     } catch (const npio::error& e) {
       if (e.file().empty())
-        std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc(e.what()).c_str());
+        std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
       else
-        std::fprintf(stderr, "npio scan: %s\n", esc(e.what()).c_str());
+        std::fprintf(stderr, "npio scan: %s\n", esc_msg(e.what()).c_str());
       code = 1;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc(e.what()).c_str());
+      std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
       code = 1;
     }
     if (code != 0) throw CLI::RuntimeError(code);
