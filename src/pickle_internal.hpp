@@ -10,6 +10,7 @@
 #include <npio/pickle.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 namespace npio {
@@ -58,6 +59,12 @@ std::pair<std::string, std::string> map_name(std::string module, std::string nam
 bool is_reconstructable(std::string_view module, std::string_view name);
 // Whether a bare reference to this name is a value npio keeps (range, int, ...).
 bool is_builtin_type_ref(std::string_view module, std::string_view name);
+
+// After a frame violation: GLOBAL / INST lines and STACK_GLOBAL pairs of short
+// strings in the (at most 1 MiB of) bytes from `from`, which a reader that
+// ignores frames may run; added to the report's globals, deduplicated by `seen`.
+void sweep_hidden(std::span<const std::byte> bytes, std::uint64_t from, scan_report& rep,
+                  std::unordered_map<std::string, std::size_t>& seen);
 
 // cls(*args, **kwargs) / func(*args) for an allowlisted callable, or an
 // inert object when the caller allows unknown classes.

@@ -279,9 +279,11 @@ bool has_children(kind k);
 class vm {
 public:
   vm(std::span<const std::byte> in, const pickle::options& opt, bool scan,
-     std::vector<global_ref>* found)
+     scan_report* report = nullptr, std::uint64_t base = 0,
+     std::unordered_map<std::string, std::size_t>* seen = nullptr)
       : p_(reinterpret_cast<const std::uint8_t*>(in.data())), n_(in.size()),
-        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), found_(found) {
+        opt_(opt), cx_{opt, 0, 0, 0, nullptr}, scan_(scan), report_(report), base_(base),
+        seen_(seen) {
     // Large inputs make many nodes: from an arena (small ones would pay for a
     // whole chunk).
     arena_on_ = !scan && n_ >= detail::arena_min_input().load(std::memory_order_relaxed);
@@ -302,7 +304,25 @@ public:
 private:
   [[noreturn]] void fail(errc c, const std::string& m) const { cx_.fail(c, m); }
 
+  // Frames (protocol 4+) as CPython's pure-Python _Unframer reads them: a read
+  // that starts at a frame's end leaves the frame; one that starts inside it
+  // must end inside it. (Old C unpicklers read across, and a file reader and a
+  // bytes reader then disagree on what the stream holds.)
+  static constexpr std::size_t no_frame = std::numeric_limits<std::size_t>::max();
+  [[gnu::cold, gnu::noinline]] void cross_frame() {
+    if (pos_ == frame_end_) {
+      frame_end_ = no_frame;
+      return;
+    }
+    frame_error("pickle exhausted before end of frame");
+  }
+  [[noreturn, gnu::cold]] void frame_error(const char* msg) {
+    if (scan_) anomaly(scan_anomaly::kind::frame, msg);
+    fail(errc::pickle_invalid, msg);
+  }
   const std::uint8_t* take(std::size_t k) {
+    if (k > frame_end_ - pos_) [[unlikely]]
+      cross_frame();
     if (k > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
     const auto* r = p_ + pos_;
     pos_ += k;
@@ -316,7 +336,10 @@ private:
     return v;
   }
   std::string_view line() {
-    const void* nl = std::memchr(p_ + pos_, '\n', n_ - pos_);
+    if (frame_end_ == pos_) frame_end_ = no_frame;
+    const std::size_t end = std::min(n_, frame_end_);
+    const void* nl = std::memchr(p_ + pos_, '\n', end - pos_);
+    if (!nl && frame_end_ != no_frame) frame_error("pickle exhausted before end of frame");
     if (!nl) fail(errc::pickle_truncated, "pickle data was truncated");
     const auto* e = static_cast<const std::uint8_t*>(nl);
     std::string_view s(reinterpret_cast<const char*>(p_ + pos_),
@@ -326,6 +349,7 @@ private:
   }
   // A declared length: checked against the bytes present before anything is allocated.
   std::string_view payload(std::uint64_t len) {
+    if (len != 0 && len > frame_end_ - pos_) cross_frame();
     if (len > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
     cx_.charge(len);
     return {reinterpret_cast<const char*>(take(static_cast<std::size_t>(len))),
@@ -431,7 +455,7 @@ private:
   void deeper(pyd::node* n, std::uint32_t child_depth) {
     if (child_depth + 1 > n->depth) {
       n->depth = child_depth + 1;
-      if (n->depth > opt_.limits.max_depth)
+      if (n->depth > opt_.limits.max_depth && !scan_)
         fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
                                        std::to_string(opt_.limits.max_depth) + ")");
     }
@@ -693,12 +717,28 @@ private:
     return neg ? -d : d;
   }
 
+  // GLOBAL's lines are decoded as UTF-8 and INST's as ASCII, strictly, before
+  // anything is imported.
+  void name_text(std::string_view s, bool ascii) {
+    std::size_t bad = std::string_view::npos;
+    if (ascii) {
+      for (std::size_t i = 0; i < s.size() && bad == std::string_view::npos; ++i)
+        if (static_cast<unsigned char>(s[i]) >= 0x80) bad = i;
+    } else {
+      bad = utf8_error(s);
+    }
+    if (bad == std::string_view::npos) return;
+    char b[160];
+    std::snprintf(b, sizeof b, "'%s' codec can't decode byte 0x%02x in position %zu",
+                  ascii ? "ascii" : "utf-8", static_cast<unsigned char>(s[bad]), bad);
+    fail(errc::pickle_encoding, b);
+  }
   void global(std::string module, std::string name) {
     auto [m, nme] =
         detail::map_name(std::move(module), std::move(name), cx_.proto, opt_.fix_imports);
     if (scan_) {
       record(m, nme);
-      push(value::global(m, nme));
+      push(value::global(std::move(m), std::move(nme)));
       return;
     }
     const safety s = classify(m, nme);
@@ -711,20 +751,42 @@ private:
                                     "as an inert object)");
     push(value::global(m, nme));
   }
-  void record(const std::string& m, const std::string& nme) {
-    for (auto& g : *found_)
-      if (g.module == m && g.name == nme) {
-        ++g.count;
-        return;
-      }
-    found_->push_back(global_ref{m, nme, classify(m, nme), cx_.offset, 1});
+  // ---- scanning ----
+  void record(const std::string& m, const std::string& nme, bool computed = false,
+              const char* note = "") {
+    std::string key = m;
+    key += '\n';
+    key += nme;
+    key += computed ? "\n1" : "\n0";
+    auto [it, fresh] = seen_->emplace(std::move(key), report_->globals.size());
+    if (!fresh) {
+      ++report_->globals[it->second].count;
+      return;
+    }
+    report_->globals.push_back(global_ref{m, nme, computed ? safety::dangerous : classify(m, nme),
+                                          base_ + cx_.offset, 1, computed, note});
   }
+  void anomaly(scan_anomaly::kind k, std::string msg) {
+    if (report_->anomalies.size() < 64)
+      report_->anomalies.push_back(scan_anomaly{k, base_ + cx_.offset, std::move(msg)});
+  }
+  // While scanning, a call's result is a placeholder object: a value made at
+  // load time, which the stream may use as a name or call in turn.
+  bool computed(const value& v) const { return scan_ && v.is_object(); }
+  static constexpr const char* computed_name = "<computed>";
   value do_call(const value& callable, value args, value kwargs, bool newobj) {
     if (scan_) {
       // Nothing is reconstructed while scanning: a placeholder stands in.
+      if (computed(callable))
+        record(computed_name, computed_name, true, "calls the result of a call");
+      else if (!callable.is_global())
+        fail(errc::pickle_invalid,
+             std::string("'") + callable.kind_name() + "' object is not callable");
       const std::string cls =
-          callable.is_global() ? callable.module() + "." + callable.name() : "?";
-      return value::object(cls, std::move(args));
+          callable.is_global() ? callable.module() + "." + callable.name() : computed_name;
+      (void)kwargs;
+      (void)newobj;
+      return value::object(cls, args.is_tuple() ? std::move(args) : value::tuple({}));
     }
     if (!callable.is_global())
       fail(errc::pickle_invalid,
@@ -757,10 +819,10 @@ private:
       auto& v = access::as<pyd::seq_node>(o.list_items).items;
       v.insert(v.end(), std::make_move_iterator(items.begin()),
                std::make_move_iterator(items.end()));
-    } else {
+    } else if (!scan_) {
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object has no attribute 'append'");
-    }
+    } // (scanning: a bytearray, a class with append... CPython may go on, so do we)
   }
   void set_items(value& target, std::span<value> items) {
     if (items.size() % 2) fail(errc::pickle_stack, "odd number of items for SETITEMS");
@@ -777,6 +839,8 @@ private:
       d = &access::as<pyd::dict_node>(o.dict_items);
       deeper(d, depth);
       deeper(access::ptr(target), depth + 1);
+    } else if (scan_) {
+      return; // a list's item, a class's __setitem__: CPython may go on, so do we
     } else {
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object does not support item assignment");
@@ -793,7 +857,7 @@ private:
       try {
         pyd::dict_set(*d, std::move(items[i]), std::move(items[i + 1]));
       } catch (const error& e) {
-        fail(errc::pickle_invalid, e.detail());
+        if (!scan_) fail(errc::pickle_invalid, e.detail());
       }
     }
   }
@@ -810,6 +874,7 @@ private:
     return true;
   }
   void add_items(value& target, std::span<value> items) {
+    if (scan_ && !target.is_set()) return; // anything with an add(): CPython may go on
     if (!target.is_set())
       fail(errc::pickle_stack,
            std::string("'") + target.kind_name() + "' object has no attribute 'add'");
@@ -822,7 +887,7 @@ private:
       try {
         pyd::set_add(s, std::move(x));
       } catch (const error& e) {
-        fail(errc::pickle_invalid, e.detail());
+        if (!scan_) fail(errc::pickle_invalid, e.detail());
       }
     }
   }
@@ -836,7 +901,10 @@ private:
   const pickle::options& opt_;
   context cx_;
   bool scan_;
-  std::vector<global_ref>* found_;
+  scan_report* report_;
+  std::uint64_t base_;                                 // offset of this pickle in the scanned input
+  std::unordered_map<std::string, std::size_t>* seen_; // report_->globals by module, name
+  std::size_t frame_end_ = no_frame;                   // end of the current FRAME
   value_stack stack_;
   std::vector<std::size_t> marks_;
   memo_table dense_; // memo ids below dense_.size() + 4096 (not owned: pinned)
@@ -859,7 +927,7 @@ value vm::run(std::size_t& consumed) {
   // Every memo entry costs at least one input byte (MEMOIZE): reserving for
   // one per 4 bytes avoids regrowing the memo; untouched reserve costs no pages.
   const std::size_t memo_guess = std::min<std::size_t>(n_ / 4, opt_.limits.max_memo);
-  if (memo_guess > 1024) {
+  if (memo_guess > 1024 && !scan_) {
     dense_.reserve(memo_guess);
   }
   stack_.reserve(std::min<std::size_t>(1024, opt_.limits.max_stack));
@@ -868,7 +936,7 @@ value vm::run(std::size_t& consumed) {
     const std::uint8_t code = *take(1);
     switch (code) {
     case MARK:
-      if (marks_.size() >= opt_.limits.max_depth)
+      if (marks_.size() >= opt_.limits.max_depth && !scan_)
         fail(errc::limit_exceeded, "pickle nests MARKs deeper than max_depth (" +
                                        std::to_string(opt_.limits.max_depth) + ")");
       marks_.push_back(stack_.size());
@@ -878,7 +946,26 @@ value vm::run(std::size_t& consumed) {
       consumed = pos_;
       // Without a second reference to any container the result is a tree whose
       // depth was checked as it was built; otherwise walk it.
-      if (!scan_ && shared_) check_result(result);
+      if (scan_) {
+        if (frame_end_ != no_frame && frame_end_ > pos_)
+          anomaly(scan_anomaly::kind::stop_in_frame,
+                  "STOP with " + std::to_string(frame_end_ - pos_) +
+                      " bytes of its frame left (a file reader skips them, a bytes reader does "
+                      "not)");
+        if (shared_) {
+          try {
+            check_result(result);
+          } catch (const error& e) {
+            if (e.code() == errc::limit_exceeded && e.detail().find("expand") != std::string::npos)
+              anomaly(scan_anomaly::kind::expansion,
+                      "shared references (memo GET, DUP) expand to more than max_bytes / 16 "
+                      "values");
+          }
+        }
+        cleanup(true);
+        return result;
+      }
+      if (shared_) check_result(result);
       cleanup(false);
       return result;
     }
@@ -1127,12 +1214,24 @@ value vm::run(std::size_t& consumed) {
     case GLOBAL: {
       std::string module(line());
       std::string name(line());
+      name_text(module, false);
+      name_text(name, false);
       global(std::move(module), std::move(name));
       break;
     }
     case STACK_GLOBAL: {
       value name = pop();
       value module = pop();
+      if (scan_ && (name.is_str() || computed(name) || name.is_global()) &&
+          (module.is_str() || computed(module) || module.is_global()) &&
+          !(name.is_str() && module.is_str())) {
+        // made at load time (a call's result, an attribute a BUILD may have set)
+        std::string m = module.is_str() ? module.as<std::string>() : computed_name;
+        std::string n = name.is_str() ? name.as<std::string>() : computed_name;
+        record(m, n, true, "STACK_GLOBAL takes its module or name from a value made at load time");
+        push(value::global(std::move(m), std::move(n)));
+        break;
+      }
       if (!name.is_str() || !module.is_str()) fail(errc::pickle_stack, "STACK_GLOBAL requires str");
       global(module.as<std::string>(), name.as<std::string>());
       break;
@@ -1140,9 +1239,12 @@ value vm::run(std::size_t& consumed) {
     case INST: {
       std::string module(line());
       std::string name(line());
-      auto args = pop_mark();
+      name_text(module, true);
+      name_text(name, true);
+      // CPython imports the class before it looks for the MARK
       global(std::move(module), std::move(name));
       value cls = pop();
+      auto args = pop_mark();
       push(do_call(cls, value::tuple(std::move(args)), value(), false));
       break;
     }
@@ -1156,7 +1258,8 @@ value vm::run(std::size_t& consumed) {
     }
     case REDUCE: {
       value args = pop();
-      if (!args.is_tuple())
+      // (scanning: the pure-Python unpickler calls func(*args) with any iterable)
+      if (!args.is_tuple() && !scan_)
         fail(errc::pickle_stack,
              "REDUCE argument must be a tuple, not " + std::string(args.kind_name()));
       value f = pop();
@@ -1166,7 +1269,7 @@ value vm::run(std::size_t& consumed) {
     case NEWOBJ: {
       value args = pop();
       value cls = pop();
-      if (!args.is_tuple()) fail(errc::pickle_stack, "NEWOBJ expected an arg tuple.");
+      if (!args.is_tuple() && !scan_) fail(errc::pickle_stack, "NEWOBJ expected an arg tuple.");
       push(do_call(cls, std::move(args), value(), true));
       break;
     }
@@ -1174,14 +1277,23 @@ value vm::run(std::size_t& consumed) {
       value kwargs = pop();
       value args = pop();
       value cls = pop();
-      if (!args.is_tuple()) fail(errc::pickle_stack, "NEWOBJ_EX args argument must be a tuple");
-      if (!kwargs.is_dict()) fail(errc::pickle_stack, "NEWOBJ_EX kwargs argument must be a dict");
+      if (!args.is_tuple() && !scan_)
+        fail(errc::pickle_stack, "NEWOBJ_EX args argument must be a tuple");
+      if (!kwargs.is_dict() && !scan_)
+        fail(errc::pickle_stack, "NEWOBJ_EX kwargs argument must be a dict");
       push(do_call(cls, std::move(args), std::move(kwargs), true));
       break;
     }
     case BUILD: {
       value state = pop();
       value& inst = top();
+      if (scan_ && inst.is_global()) {
+        // sets attributes of a module or class: later lookups of its names
+        // (GLOBAL, STACK_GLOBAL) get what the stream put there
+        record(inst.module(), inst.name(), true,
+               "BUILD sets attributes of this module or class, so later names in it are "
+               "computed");
+      }
       if (!scan_) {
         const std::uint32_t state_depth = depth_of(state);
         cx_.may_steal = !shared_;
@@ -1197,6 +1309,8 @@ value vm::run(std::size_t& consumed) {
       break;
     }
     case PROTO: {
+      if (scan_ && cx_.offset != 0)
+        anomaly(scan_anomaly::kind::proto, "PROTO after the first opcode of the pickle");
       const auto v = le(1);
       if (v > 5)
         fail(errc::pickle_unsupported, "unsupported pickle protocol: " + std::to_string(v));
@@ -1205,7 +1319,10 @@ value vm::run(std::size_t& consumed) {
     }
     case FRAME: {
       const std::uint64_t len = le(8);
+      if (frame_end_ != no_frame && frame_end_ != pos_)
+        frame_error("beginning of a new frame before end of current frame");
       if (len > n_ - pos_) fail(errc::pickle_truncated, "pickle data was truncated");
+      frame_end_ = pos_ + static_cast<std::size_t>(len);
       break;
     }
     case PERSID:
@@ -1215,6 +1332,14 @@ value vm::run(std::size_t& consumed) {
     case EXT2:
     case EXT4: {
       const auto v = le(code == EXT1 ? 1 : code == EXT2 ? 2 : 4);
+      if (scan_) {
+        // a global the process registered (copyreg.add_extension, which a
+        // stream can call first): its name is not in the stream
+        record(computed_name, "<extension " + std::to_string(v) + ">", true,
+               "EXT opcode: a global registered with copyreg.add_extension");
+        push(value::global(computed_name, computed_name));
+        break;
+      }
       fail(errc::pickle_unsupported, "unregistered extension code " + std::to_string(v));
     }
     case NEXT_BUFFER:
@@ -1224,7 +1349,7 @@ value vm::run(std::size_t& consumed) {
       value& t = top();
       if (t.is_bytearray())
         t = value::bytes(t.as<std::string_view>());
-      else if (!t.is_bytes())
+      else if (!t.is_bytes() && !computed(t))
         fail(errc::pickle_stack, "READONLY_BUFFER needs a buffer on the stack");
       break;
     }
@@ -1424,12 +1549,47 @@ result<py::value> try_loads(std::span<const std::byte> bytes, const options& opt
   return capture([&] { return loads(bytes, opt); });
 }
 
+scan_report scan_all(std::span<const std::byte> bytes, const options& opt) {
+  scan_report rep;
+  std::unordered_map<std::string, std::size_t> seen;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t consumed = 0;
+    try {
+      vm m(bytes.subspan(start), opt, true, &rep, start, &seen);
+      (void)m.run(consumed);
+    } catch (const error& e) {
+      const std::uint64_t at = start + e.offset().value_or(0);
+      rep.error = error(e.code(), e.detail(), {}, {}, at);
+      rep.end = at;
+      break;
+    }
+    ++rep.pickles;
+    start += consumed;
+    rep.end = start;
+    if (start >= bytes.size()) break;
+    if (rep.pickles == 1) {
+      scan_anomaly a;
+      a.what = scan_anomaly::kind::trailing;
+      a.offset = start;
+      a.message = std::to_string(bytes.size() - start) +
+                  " bytes after the pickle's STOP (np.load ignores them; pickle.load in a "
+                  "loop reads them as further pickles)";
+      rep.anomalies.push_back(std::move(a));
+    }
+  }
+  for (const auto& a : rep.anomalies)
+    if (a.what == scan_anomaly::kind::frame) {
+      detail::sweep_hidden(bytes, a.offset, rep, seen);
+      break;
+    }
+  return rep;
+}
+
 std::vector<global_ref> scan(std::span<const std::byte> bytes, const options& opt) {
-  std::vector<global_ref> found;
-  vm m(bytes, opt, true, &found);
-  std::size_t consumed = 0;
-  (void)m.run(consumed);
-  return found;
+  scan_report r = scan_all(bytes, opt);
+  if (r.error && r.pickles == 0) throw *r.error;
+  return std::move(r.globals);
 }
 
 } // namespace pickle

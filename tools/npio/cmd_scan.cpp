@@ -1,8 +1,10 @@
 // `npio scan FILE`: every global the pickles in a file reference (object .npy
 // payloads, object members of an .npz, raw pickle files), classified safe
-// (npio reconstructs it), unknown, or dangerous. Reconstructs nothing.
+// (npio reconstructs it), unknown, or dangerous, with the structural anomalies
+// and the error that stopped the scan. Reconstructs nothing.
 #include "cmd_scan.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -17,9 +19,12 @@ namespace npio_cli {
 
 namespace {
 
-struct finding {
+namespace pk = npio::pickle;
+
+struct scanned {
   std::string source;
-  npio::pickle::global_ref ref;
+  std::uint64_t base = 0; // offset of the pickle in the source
+  pk::scan_report report;
 };
 
 std::vector<std::byte> read_all(const std::string& path) {
@@ -35,16 +40,9 @@ bool starts_with(const std::vector<std::byte>& b, const char* magic, std::size_t
   return b.size() >= n && std::memcmp(b.data(), magic, n) == 0;
 }
 
-npio::pickle::options scan_options() {
-  npio::pickle::options o;
-  // Python 2 str payloads are never decoded while scanning.
-  o.encoding = npio::pickle_encoding::bytes;
-  return o;
-}
-
 // Scans the pickle after an .npy header when the dtype holds objects.
 void scan_npy(const std::vector<std::byte>& bytes, const std::string& source,
-              std::vector<finding>& out, bool& any_pickle) {
+              const pk::options& opt, std::vector<scanned>& out, bool& any_pickle) {
   const npio::header h = npio::read_header(bytes, std::numeric_limits<std::size_t>::max() / 8);
   if (!h.dtype.has_object()) return;
   any_pickle = true;
@@ -52,14 +50,19 @@ void scan_npy(const std::vector<std::byte>& bytes, const std::string& source,
     throw npio::error(npio::errc::truncated, "the file ends inside its header", source);
   const auto payload =
       std::span<const std::byte>(bytes).subspan(static_cast<std::size_t>(h.data_offset));
-  for (auto& g : npio::pickle::scan(payload, scan_options())) {
-    g.offset += h.data_offset;
-    out.push_back({source, std::move(g)});
-  }
+  out.push_back({source, h.data_offset, pk::scan_all(payload, opt)});
 }
 
-int run(const std::string& path) {
-  std::vector<finding> found;
+std::string esc(std::string_view s) {
+  return pk::escape_name(s);
+}
+// Messages spell bytes as \xNN already: their backslashes stay.
+std::string esc_msg(std::string_view s) {
+  return pk::escape_name(s, false);
+}
+
+int run(const std::string& path, const pk::options& opt) {
+  std::vector<scanned> found;
   bool any_pickle = false;
   const auto bytes = read_all(path);
   if (starts_with(bytes, "PK\x03\x04", 4) || starts_with(bytes, "PK\x05\x06", 4)) {
@@ -69,27 +72,49 @@ int run(const std::string& path) {
     for (const auto& m : z.members()) {
       const auto data = z.bytes(m.filename);
       if (starts_with(data, "\x93NUMPY", 6))
-        scan_npy(data, path + ":" + m.filename, found, any_pickle);
+        scan_npy(data, path + ":" + m.filename, opt, found, any_pickle);
     }
   } else if (starts_with(bytes, "\x93NUMPY", 6)) {
-    scan_npy(bytes, path, found, any_pickle);
+    scan_npy(bytes, path, opt, found, any_pickle);
   } else {
     any_pickle = true;
-    for (auto& g : npio::pickle::scan(bytes, scan_options()))
-      found.push_back({path, std::move(g)});
+    found.push_back({path, 0, pk::scan_all(bytes, opt)});
   }
+  if (!any_pickle) std::printf("%s: no pickled data\n", esc(path).c_str());
   int status = 0;
-  if (!any_pickle) std::printf("%s: no pickled data\n", path.c_str());
   for (const auto& f : found) {
-    const auto& g = f.ref;
-    std::printf("%-9s %s.%s  (%s, offset %llu, %zu reference%s)\n",
-                npio::pickle::safety_name(g.classification), g.module.c_str(), g.name.c_str(),
-                f.source.c_str(), static_cast<unsigned long long>(g.offset), g.count,
-                g.count == 1 ? "" : "s");
-    if (g.classification == npio::pickle::safety::dangerous)
-      status = 3;
-    else if (g.classification == npio::pickle::safety::unknown && status < 2)
-      status = 2;
+    const auto& r = f.report;
+    const std::string src = esc(f.source);
+    for (const auto& g : r.globals) {
+      std::printf("%-9s %s.%s  (%s, offset %llu, %zu reference%s",
+                  pk::safety_name(g.classification), esc(g.module).c_str(), esc(g.name).c_str(),
+                  src.c_str(), static_cast<unsigned long long>(f.base + g.offset), g.count,
+                  g.count == 1 ? "" : "s");
+      if (g.computed)
+        std::printf("; computed: %s", g.note.c_str());
+      else if (!g.note.empty())
+        std::printf("; %s", g.note.c_str());
+      std::printf(")\n");
+    }
+    for (const auto& a : r.anomalies)
+      std::printf("anomaly   %s: %s  (%s, offset %llu)\n", pk::anomaly_name(a.what),
+                  esc_msg(a.message).c_str(), src.c_str(),
+                  static_cast<unsigned long long>(f.base + a.offset));
+    if (r.pickles > 1)
+      std::printf("pickles   %zu read one after another  (%s)\n", r.pickles, src.c_str());
+    if (r.error) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "npio scan: %s: %s (at byte %llu)%s\n", src.c_str(),
+                   esc_msg(r.error->detail()).c_str(),
+                   static_cast<unsigned long long>(f.base + r.error->offset().value_or(0)),
+                   r.globals.empty() ? "" : "; the globals above were read before it");
+    }
+    const pk::safety v = r.verdict();
+    const int s = v == pk::safety::dangerous ? 3
+                  : r.unreadable()           ? 1
+                  : v == pk::safety::unknown ? 2
+                                             : 0;
+    status = std::max(status, s);
   }
   std::fflush(stdout);
   return status;
@@ -100,22 +125,34 @@ int run(const std::string& path) {
 void register_scan(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "scan", "List every global the pickles in FILE reference (.npy object data, .npz members, "
-              "raw pickles), classified safe, unknown or dangerous; reconstructs nothing. Exit "
-              "status: 0 all safe, 2 unknown present, 3 dangerous present, 1 unreadable.");
+              "raw pickles, and pickles concatenated after the first), classified safe, unknown or "
+              "dangerous, with structural anomalies; reconstructs nothing. Exit status: 3 a "
+              "dangerous or computed global (even if the stream breaks later), 2 an unknown "
+              "global, an anomaly, or a stream that breaks after a global, 1 not a pickle (or "
+              "broken before any global), 0 read to the end and every global allowlisted.");
   auto file = std::make_shared<std::string>();
+  auto encoding = std::make_shared<std::string>("latin1");
   sub->add_option("FILE", *file, "a .npy, .npz or pickle file")->required();
-  sub->callback([file] {
+  sub->add_option("--encoding", *encoding,
+                  "how Python 2 str operands are decoded, as np.load's encoding (latin1, the "
+                  "default, reads every name ASCII would, and more)")
+      ->check(CLI::IsMember({"ascii", "latin1", "bytes"}));
+  sub->callback([file, encoding] {
+    pk::options opt;
+    opt.encoding = *encoding == "ascii"   ? npio::pickle_encoding::ascii
+                   : *encoding == "bytes" ? npio::pickle_encoding::bytes
+                                          : npio::pickle_encoding::latin1;
     int code = 1;
     try {
-      code = run(*file);
+      code = run(*file, opt);
     } catch (const npio::error& e) {
       if (e.file().empty())
-        std::fprintf(stderr, "npio scan: %s: %s\n", file->c_str(), e.what());
+        std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
       else
-        std::fprintf(stderr, "npio scan: %s\n", e.what());
+        std::fprintf(stderr, "npio scan: %s\n", esc_msg(e.what()).c_str());
       code = 1;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "npio scan: %s: %s\n", file->c_str(), e.what());
+      std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
       code = 1;
     }
     if (code != 0) throw CLI::RuntimeError(code);
