@@ -155,23 +155,29 @@ void npz_plain_read(benchmark::State& state) {
 
 BENCHMARK_CAPTURE(npz_savez_compressed, f64, std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_savez_compressed, ints, std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, numpy_f64, std::string("numpy"), std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, numpy_ints, std::string("numpy"), std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, npio_f64, std::string("npio"), std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, npio_ints, std::string("npio"), std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(npz_savez_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_plain_write)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_load_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_plain_read)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK(npz_savez_stored)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_plain_write)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_load_stored)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_plain_read)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();

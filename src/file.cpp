@@ -133,14 +133,15 @@ struct releaser {
   std::array<int, max_pending> queued{}; // a ring of descriptors
   std::size_t head = 0, count = 0;
   bool closing = false;
-  bool thread_started = false;
+  bool thread_running = false;
 
   std::size_t pending() const noexcept { return count + (closing ? 1 : 0); }
 
+  // Closes what is queued, then ends: no thread lingers between overwrites
+  // (an idle thread would make every munmap of the process signal its CPU).
   void run() {
     std::unique_lock lock(m);
-    for (;;) {
-      cv.wait(lock, [&] { return count > 0; });
+    while (count > 0) {
       const int fd = queued[head];
       head = (head + 1) % max_pending;
       --count;
@@ -151,6 +152,7 @@ struct releaser {
       closing = false;
       cv.notify_all();
     }
+    thread_running = false;
   }
 };
 
@@ -189,20 +191,19 @@ releaser& get_releaser() {
 void release_later(int fd) {
   releaser& r = get_releaser();
   std::unique_lock lock(r.m);
-  if (!r.thread_started) {
+  r.cv.wait(lock, [&] { return r.pending() < max_pending; });
+  if (!r.thread_running) {
     try {
       std::thread([p = &r] { p->run(); }).detach();
-      r.thread_started = true;
+      r.thread_running = true;
     } catch (const std::system_error&) {
       lock.unlock();
       ::close(fd); // no thread: free it here, as a plain rename would have
       return;
     }
   }
-  r.cv.wait(lock, [&] { return r.pending() < max_pending; });
   r.queued[(r.head + r.count) % max_pending] = fd;
   ++r.count;
-  r.cv.notify_all();
 }
 
 } // namespace
