@@ -5,6 +5,7 @@
 // faster). Both sides report the best of 3 runs in process CPU time.
 #include <benchmark/benchmark.h>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <npio/npio.hpp>
@@ -28,7 +29,10 @@ const cpython_run& cpython() {
     const std::string n = env ? env : "1000000";
     c.dir = fs::temp_directory_path() / "npio_bench_pickle";
     fs::create_directories(c.dir);
-    const fs::path script = fs::path(__FILE__).parent_path() / "pickle_cpython.py";
+    // bench/run.sh names the script; __FILE__ may be relative to the build directory.
+    const char* given = std::getenv("NPIO_BENCH_PICKLE_SCRIPT");
+    const fs::path script =
+        given ? fs::path(given) : fs::path(__FILE__).parent_path() / "pickle_cpython.py";
     const std::string cmd =
         "/usr/bin/python3 '" + script.string() + "' '" + c.dir.string() + "' " + n;
     FILE* f = ::popen(cmd.c_str(), "r");

@@ -47,7 +47,8 @@ if [[ ${NPIO_BENCH_NPZ:-1} != 0 ]]; then
 fi
 if [[ ${NPIO_BENCH_PICKLE:-1} != 0 ]]; then
   echo "== object arrays (bench/bench_pickle.cpp, bench/pickle_cpython.py)" >&2
-  NPIO_BENCH_OBJECTS=${NPIO_BENCH_OBJECTS:-1000000} "$bench" \
+  NPIO_BENCH_OBJECTS=${NPIO_BENCH_OBJECTS:-1000000} \
+    NPIO_BENCH_PICKLE_SCRIPT=$here/pickle_cpython.py "$bench" \
     --benchmark_filter='^BM_ObjectArray' --benchmark_out="$data/pickle.json" \
     --benchmark_out_format=json >&2
 fi

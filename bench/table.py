@@ -143,6 +143,10 @@ def npy_rows(d):
     g = "%.0f GiB" % gib if gib >= 1 else "%.0f MiB" % (gib * 1024)
     ow_cpu = med(cpp["overwrite/npio"].get("cpu_with_release", [])) if "overwrite/npio" in cpp \
         else None
+    ow_floor = floor("overwrite/write", "open(O_TRUNC)+write()")
+    if ow_floor and "overwrite/npio" in cpp and cpp["overwrite/npio"].get("release_wall"):
+        ow_floor += "; freeing the old file took %s on npio's release thread" % fmt_t(
+            med(cpp["overwrite/npio"]["release_wall"]))
     rows = [
         Row(".npy load %s, fresh memory" % g, w("load_fresh/npio"), npw("load_fresh/numpy"),
             c("load_fresh/npio"), npc("load_fresh/numpy"), ">= 1.0x", 1.0,
@@ -155,7 +159,7 @@ def npy_rows(d):
             floor=floor("save/write_fallocate", "open+fallocate+write()")),
         Row(".npy save %s over a written-back file" % g, w("overwrite/npio"),
             npw("overwrite/numpy"), ow_cpu, npc("overwrite/numpy"), ">= 3x (wall)", 3.0,
-            judge="wall", floor=floor("overwrite/write", "open(O_TRUNC)+write()")),
+            judge="wall", floor=ow_floor),
         Row(".npy load 1 KiB file, per file", w("small_load/npio", nfiles),
             npw("small_load/numpy"),
             c("small_load/npio", nfiles), npc("small_load/numpy"), ">= 20x", 20.0,
@@ -199,10 +203,16 @@ def npz_rows(d):
                                              z["numpy_sizes"][k])
         rows.append(row(".npz savez_compressed %s %s%s" % (mib(k), what, size),
                         "npz_savez_compressed/" + k, "write_" + k, ">= 4x", 4.0))
-        rows.append(row(".npz read deflated %s %s, NumPy's archive" % (mib(k), what),
-                        "npz_read_compressed/numpy_" + k, "read_numpy_" + k, ">= 1.5x", 1.5))
-        rows.append(row(".npz read deflated %s %s, npio's archive" % (mib(k), what),
-                        "npz_read_compressed/npio_" + k, "read_npio_" + k, ">= 3x", 3.0))
+        for w, need in (("numpy", 1.5), ("npio", 3.0)):
+            r = row(".npz read deflated %s %s, %s archive" % (
+                mib(k), what, "NumPy's" if w == "numpy" else "npio's"),
+                "npz_read_compressed/%s_%s" % (w, k), "read_%s_%s" % (w, k), ">= %gx" % need, need)
+            fl = [(lib, cpp.get("npz_inflate_floor/%s_%s_%s" % (lib, w, k)))
+                  for lib in ("libdeflate", "zlib")]
+            if all(e for _, e in fl):
+                r.floor = "inflate+CRC in memory, 1 thread: libdeflate %s, zlib %s CPU" % (
+                    fmt_t(med(fl[0][1]["cpu"])), fmt_t(med(fl[1][1]["cpu"])))
+            rows.append(r)
     rows.append(row(".npz savez stored %s" % mib("stored"), "npz_savez_stored", "write_stored",
                     floor_key="npz_plain_write", floor_what="plain write()"))
     rows.append(row(".npz load stored %s" % mib("stored"), "npz_load_stored", "read_stored",
