@@ -77,8 +77,6 @@ def main():
     npio = {}
     sizes = {}
     for b in json.load(open(out))["benchmarks"]:
-        if b.get("run_type") == "aggregate" and "archive_bytes" in b:
-            sizes[b["run_name"].replace("/process_time", "").replace("/real_time", "")] = b["archive_bytes"]
         if b.get("aggregate_name") != "median":
             continue
         name = b["run_name"].replace("/process_time", "").replace("/real_time", "")
