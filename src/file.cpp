@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <dirent.h>
@@ -241,15 +242,12 @@ bool is_temp_name(std::string_view name) noexcept {
 // Removes the temporary files of writers that are gone: those nobody holds
 // the lock of. The lock is taken before the name is checked again, and a
 // writer that finds its new file unlinked under it starts over, so a live
-// writer's file is never removed.
-void remove_stale_temps(const std::filesystem::path& dir) {
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return;
-  DIR* d = ::fdopendir(dfd);
-  if (!d) {
-    ::close(dfd);
-    return;
-  }
+// writer's file is never removed. Returns whether a live writer's file was
+// seen.
+bool remove_stale_temps(int dfd) {
+  DIR* d = ::fdopendir(::fcntl(dfd, F_DUPFD_CLOEXEC, 0));
+  if (!d) return false;
+  bool live = false;
   while (const dirent* e = ::readdir(d)) {
     if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN) continue;
     if (!is_temp_name(e->d_name)) continue;
@@ -259,13 +257,62 @@ void remove_stale_temps(const std::filesystem::path& dir) {
     if (fd < 0) continue;
     struct stat held {
     }, named{};
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
-        ::fstatat(dfd, e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
-        held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      live = true;
+    } else if (::fstat(fd, &held) == 0 && S_ISREG(held.st_mode) &&
+               ::fstatat(dfd, e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+               held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
       (void)::unlinkat(dfd, e->d_name, 0);
+    }
     ::close(fd);
   }
   ::closedir(d);
+  return live;
+}
+
+// Reading a directory costs about 0.1-0.3 us an entry: every atomic write
+// reads a small one (up to `scan_always` bytes of entries, some hundreds of
+// names); a large one is read by each process's first write to it, then at
+// most once a second, and at every write while a live writer's temporary
+// file was seen in it, so a loop saving thousands of files into one
+// directory does not read it thousands of times.
+constexpr off_t scan_always = 32 << 10;
+
+struct scanned_dir {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::chrono::steady_clock::time_point when{};
+  bool live = false;
+};
+
+void tidy_directory(const std::filesystem::path& dir) {
+  static std::mutex m;
+  static std::array<scanned_dir, 16> recent; // the most recently scanned large directories
+  static std::size_t next = 0;
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  struct stat st {};
+  if (::fstat(dfd, &st) != 0 || st.st_size <= scan_always) {
+    (void)remove_stale_temps(dfd);
+    ::close(dfd);
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  scanned_dir* entry = nullptr;
+  {
+    std::lock_guard lock(m);
+    for (auto& r : recent)
+      if (r.dev == st.st_dev && r.ino == st.st_ino) entry = &r;
+    if (entry && !entry->live && now - entry->when < std::chrono::seconds(1)) {
+      ::close(dfd);
+      return;
+    }
+  }
+  const bool live = remove_stale_temps(dfd);
+  ::close(dfd);
+  std::lock_guard lock(m);
+  if (!entry) entry = &recent[next++ % recent.size()];
+  *entry = scanned_dir{st.st_dev, st.st_ino, now, live};
 }
 
 } // namespace
@@ -273,7 +320,7 @@ void remove_stale_temps(const std::filesystem::path& dir) {
 atomic_file::atomic_file(const std::filesystem::path& target)
     : target_(target), real_(follow_links(target)) {
   const auto dir = real_.has_parent_path() ? real_.parent_path() : std::filesystem::path(".");
-  remove_stale_temps(dir);
+  tidy_directory(dir);
   std::random_device rd;
   for (int attempt = 0;; ++attempt) {
     char suffix[40];
@@ -360,7 +407,7 @@ void atomic_file::commit(bool sync) {
 
 void replace_file(const std::filesystem::path& from, const std::filesystem::path& to) {
   const auto real = follow_links(to);
-  remove_stale_temps(real.has_parent_path() ? real.parent_path() : std::filesystem::path("."));
+  tidy_directory(real.has_parent_path() ? real.parent_path() : std::filesystem::path("."));
   fd_handle old;
   struct stat st {};
   if (::stat(real.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&

@@ -157,7 +157,8 @@ void flush_releases();
 /// symbolic link at `to` is followed (its target is replaced) and the
 /// replaced file's space is freed in the background (see flush_releases).
 /// Like every atomic write, it first removes temporary files that writers
-/// which died left in that directory (docs/design.md, "Writing").
+/// which died left in that directory (in a large directory at most once a
+/// second; docs/design.md, "Writing").
 /// Errors: io_error naming `to`.
 void replace_file(const std::filesystem::path& from, const std::filesystem::path& to);
 

@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <npio/npio.hpp>
 #include <random>
@@ -247,6 +248,30 @@ TEST(Overwrite, KilledAtRandomPointsLeavesOldOrNewAndNoTemporaryFiles) {
   EXPECT_EQ(dir.entries(), want);
   EXPECT_EQ(uniform_value(p), last);
   npio::flush_releases();
+}
+
+TEST(Overwrite, StaleTemporaryFilesInALargeDirectory) {
+  // Past 32 KiB of entries a directory is read by a process's first write to
+  // it and then at most once a second (docs/design.md, "Writing").
+  temp_dir dir;
+  for (int i = 0; i < 1500; ++i)
+    std::ofstream(dir / ("a-file-with-a-rather-long-name-" + std::to_string(i)));
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.path().c_str(), &st), 0);
+  ASSERT_GT(st.st_size, 32 << 10) << "not a large directory on this filesystem";
+  const auto stale = [&](const char* hex) {
+    const auto p = dir / (std::string(".x.npy.npio-tmp.") + hex);
+    std::ofstream(p) << "partial";
+    return p;
+  };
+  const auto first = stale("0000000000000001");
+  npio::save(dir / "x.npy", filled(1, 4));
+  EXPECT_FALSE(fs::exists(first)) << "the first write to the directory reads it";
+  const auto second = stale("0000000000000002");
+  ::usleep(1100 * 1000);
+  npio::save(dir / "x.npy", filled(2, 4));
+  EXPECT_FALSE(fs::exists(second)) << "a second later the directory is read again";
+  EXPECT_EQ(uniform_value(dir / "x.npy"), 2);
 }
 
 TEST(Overwrite, AForkedChildSavesAndFlushesOnItsOwn) {
