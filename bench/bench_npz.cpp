@@ -3,15 +3,24 @@
 //   npz_read_compressed/{numpy,npio}_{f64,ints}   open + at() of a deflated member
 //   npz_savez_stored vs npz_plain_write   64 MiB stored member vs write(2) of the bytes
 //   npz_load_stored vs npz_plain_read     load it back vs read(2) into a fresh buffer
+//   npz_inflate_floor/{libdeflate,zlib}_{numpy,npio}_{f64,ints}   the member's deflate
+//       stream inflated in memory into a fresh buffer plus its CRC-32, on one thread:
+//       the floor of reading a deflated member with each library (NumPy uses zlib)
 // Data: NPIO_BENCH_NPZ_DIR/x_f64.npy, x_ints.npy, x_stored.npy and NumPy's archives
 // numpy_f64.npz, numpy_ints.npz when set (by npz_numpy.py); otherwise generated.
 #include <benchmark/benchmark.h>
+#include <cstdint>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <libdeflate.h>
 #include <npio/npz.hpp>
 #include <random>
 #include <unistd.h>
+#include <vector>
+#include <zlib.h>
 
 namespace fs = std::filesystem;
 
@@ -151,27 +160,125 @@ void npz_plain_read(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
+// The deflate stream of the archive's first member (bench archives hold one).
+struct raw_member {
+  std::vector<std::uint8_t> file;
+  std::size_t start = 0, csize = 0, usize = 0;
+};
+
+bool read_raw_member(const fs::path& path, raw_member& m) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  m.file.assign(std::istreambuf_iterator<char>(f), {});
+  if (m.file.size() < 30 || m.file[0] != 'P' || m.file[1] != 'K') return false;
+  m.start = 30 + (m.file[26] | m.file[27] << 8) + (m.file[28] | m.file[29] << 8);
+  if (m.start >= m.file.size()) return false;
+  // Inflate once to learn where the stream ends and how long the member is.
+  std::vector<std::uint8_t> out(data().f64.nbytes() + data().ints.nbytes() + (1u << 20));
+  auto* d = libdeflate_alloc_decompressor();
+  std::size_t in_used = 0, out_len = 0;
+  const auto r =
+      libdeflate_deflate_decompress_ex(d, m.file.data() + m.start, m.file.size() - m.start,
+                                       out.data(), out.size(), &in_used, &out_len);
+  libdeflate_free_decompressor(d);
+  m.csize = in_used;
+  m.usize = out_len;
+  return r == LIBDEFLATE_SUCCESS;
+}
+
+void npz_inflate_floor(benchmark::State& state, const std::string& lib, const std::string& writer,
+                       const std::string& kind) {
+  raw_member m;
+  if (!read_raw_member(data().dir / (writer + "_" + kind + ".npz"), m))
+    return state.SkipWithError("no archive to read (run npz_savez_compressed or npz_numpy.py)");
+  const std::uint8_t* in = m.file.data() + m.start;
+  auto* d = libdeflate_alloc_decompressor();
+  for (auto _ : state) {
+    auto buf = npio::buffer::allocate(m.usize, false); // fresh memory, as a load gets
+    auto* out = reinterpret_cast<std::uint8_t*>(buf->data());
+    std::uint32_t crc = 0;
+    if (lib == "libdeflate") {
+      if (libdeflate_deflate_decompress(d, in, m.csize, out, m.usize, nullptr) !=
+          LIBDEFLATE_SUCCESS)
+        return state.SkipWithError("libdeflate failed");
+      crc = libdeflate_crc32(0, out, m.usize);
+    } else {
+      z_stream z{};
+      inflateInit2(&z, -15);
+      z.next_in = const_cast<Bytef*>(in);
+      z.avail_in = static_cast<uInt>(m.csize);
+      z.next_out = out;
+      z.avail_out = static_cast<uInt>(m.usize);
+      const int r = inflate(&z, Z_FINISH);
+      inflateEnd(&z);
+      if (r != Z_STREAM_END) return state.SkipWithError("zlib failed");
+      crc = static_cast<std::uint32_t>(::crc32(0, out, static_cast<uInt>(m.usize)));
+    }
+    benchmark::DoNotOptimize(crc);
+  }
+  libdeflate_free_decompressor(d);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * m.usize));
+}
+
 } // namespace
 
 BENCHMARK_CAPTURE(npz_savez_compressed, f64, std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_savez_compressed, ints, std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, numpy_f64, std::string("numpy"), std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, numpy_ints, std::string("numpy"), std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, npio_f64, std::string("npio"), std::string("f64"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK_CAPTURE(npz_read_compressed, npio_ints, std::string("npio"), std::string("ints"))
     ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(npz_savez_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_plain_write)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_load_stored)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(npz_plain_read)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK(npz_savez_stored)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_plain_write)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_load_stored)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(npz_plain_read)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, libdeflate_numpy_f64, "libdeflate", "numpy", "f64")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, zlib_numpy_f64, "zlib", "numpy", "f64")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, libdeflate_npio_f64, "libdeflate", "npio", "f64")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, zlib_npio_f64, "zlib", "npio", "f64")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, libdeflate_numpy_ints, "libdeflate", "numpy", "ints")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, zlib_numpy_ints, "zlib", "numpy", "ints")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, libdeflate_npio_ints, "libdeflate", "npio", "ints")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
+BENCHMARK_CAPTURE(npz_inflate_floor, zlib_npio_ints, "zlib", "npio", "ints")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();

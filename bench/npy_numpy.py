@@ -55,18 +55,25 @@ def warm(path):
             pass
 
 
+CPU = {}  # case -> median process CPU seconds of the last median_time call
+
+
 def median_time(fn, reps, setup_fn=None, teardown=None):
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
         if setup_fn:
             setup_fn()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         r = fn()
         t1 = time.perf_counter()
+        c1 = time.process_time()
         times.append(t1 - t0)
+        cpu.append(c1 - c0)
         if teardown:
             teardown(r)
         del r
+    CPU["last"] = statistics.median(cpu)
     return statistics.median(times), min(times)
 
 
@@ -84,7 +91,7 @@ def time_numpy(args):
     warm(big)
     np.load(big)  # first touch of the allocator
     med, best = median_time(lambda: np.load(big), args.reps)
-    res["load_fresh/numpy"] = {"seconds": med, "min_seconds": best}
+    res["load_fresh/numpy"] = {"seconds": med, "min_seconds": best, "cpu_seconds": CPU["last"]}
 
     a = np.load(big)
     out = os.path.join(out_dir, "save_numpy.npy")
@@ -98,7 +105,28 @@ def time_numpy(args):
         np.save(out, a)
     med, best = median_time(lambda: np.save(out, a), args.reps, setup_fn=rm)
     rm()
-    res["save/numpy"] = {"seconds": med, "min_seconds": best}
+    res["save/numpy"] = {"seconds": med, "min_seconds": best, "cpu_seconds": CPU["last"]}
+
+    # np.save over an existing file that is on disk (fsync'ed untimed, as a
+    # checkpoint written yesterday): open(O_TRUNC) frees the old blocks first.
+    ow = os.path.join(out_dir, "overwrite_numpy.npy")
+    np.save(ow, a)
+    times, cpu = [], []
+    for i in range(args.reps + 2):  # the first two untimed, as for save
+        fd = os.open(ow, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        np.save(ow, a)
+        t1 = time.perf_counter()
+        c1 = time.process_time()
+        if i >= 2:
+            times.append(t1 - t0)
+            cpu.append(c1 - c0)
+    os.unlink(ow)
+    res["overwrite/numpy"] = {"seconds": statistics.median(times), "min_seconds": min(times),
+                              "cpu_seconds": statistics.median(cpu)}
     del a
 
     # np.load(mmap_mode='r'): open only; the maps are dropped outside the timing.
@@ -145,7 +173,7 @@ def gbench_times(path, stat):
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate":
             continue
-        name = re.sub(r"/(iterations:\d+|real_time|repeats:\d+)", "", b.get("run_name", b["name"]))
+        name = re.sub(r"/(iterations:\d+|real_time|process_time|repeats:\d+)", "", b.get("run_name", b["name"]))
         runs.setdefault(name, []).append(b["real_time"] * scale[b["time_unit"]])
         cpus.setdefault(name, []).append(b["cpu_time"] * scale[b["time_unit"]])
     pick = min if stat == "min" else statistics.median

@@ -20,12 +20,19 @@ import time
 import numpy as np
 
 
-def median_time(fn, reps):
-    ts = []
+TIMES = {}  # case -> {"wall": [...], "cpu": [...]}: every repetition, for --json
+
+
+def median_time(fn, reps, name=None):
+    ts, cs = [], []
     for _ in range(reps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    if name:
+        TIMES[name] = {"wall": ts, "cpu": cs}
     return statistics.median(ts)
 
 
@@ -33,6 +40,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--json", help="also write NumPy's times (every repetition, wall and CPU) "
+                    "and npio_bench's JSON file name here, for bench/table.py")
     args = ap.parse_args()
     d = os.path.join(args.build, "bench-npz")
     os.makedirs(d, exist_ok=True)
@@ -48,18 +57,21 @@ def main():
     numpy = {}
     for k in ("f64", "ints"):
         p = os.path.join(d, "numpy_%s.npz" % k)
-        numpy["write_" + k] = median_time(lambda: np.savez_compressed(p, x=arrays[k]), args.reps)
+        numpy["write_" + k] = median_time(lambda: np.savez_compressed(p, x=arrays[k]), args.reps,
+                                          "write_" + k)
         numpy["size_" + k] = os.path.getsize(p)
-        numpy["read_numpy_" + k] = median_time(lambda: np.load(p)["x"], args.reps)
+        numpy["read_numpy_" + k] = median_time(lambda: np.load(p)["x"], args.reps,
+                                               "read_numpy_" + k)
     ps = os.path.join(d, "numpy_stored.npz")
-    numpy["write_stored"] = median_time(lambda: np.savez(ps, x=arrays["stored"]), args.reps)
-    numpy["read_stored"] = median_time(lambda: np.load(ps)["x"], args.reps)
+    numpy["write_stored"] = median_time(lambda: np.savez(ps, x=arrays["stored"]), args.reps,
+                                        "write_stored")
+    numpy["read_stored"] = median_time(lambda: np.load(ps)["x"], args.reps, "read_stored")
 
     out = os.path.join(d, "npio.json")
     env = dict(os.environ, NPIO_BENCH_NPZ_DIR=d)
     subprocess.run([os.path.join(args.build, "bin", "npio_bench"), "--benchmark_filter=^npz_",
                     "--benchmark_repetitions=%d" % args.reps,
-                    "--benchmark_report_aggregates_only=true", "--benchmark_out=" + out,
+                    "--benchmark_display_aggregates_only=true", "--benchmark_out=" + out,
                     "--benchmark_out_format=json"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     npio = {}
@@ -67,14 +79,22 @@ def main():
     for b in json.load(open(out))["benchmarks"]:
         if b.get("aggregate_name") != "median":
             continue
-        name = b["run_name"].replace("/real_time", "")
+        name = b["run_name"].replace("/process_time", "").replace("/real_time", "")
         npio[name] = b["real_time"] / 1e3  # ms -> s
         if "archive_bytes" in b:
             sizes[name] = b["archive_bytes"]
     for k in ("f64", "ints"):
         p = os.path.join(d, "npio_%s.npz" % k)
-        numpy["read_npio_" + k] = median_time(lambda: np.load(p)["x"], args.reps)
+        numpy["read_npio_" + k] = median_time(lambda: np.load(p)["x"], args.reps,
+                                              "read_npio_" + k)
         assert np.array_equal(np.load(p)["x"], arrays[k])
+
+    if args.json:
+        sizes_np = {k: numpy["size_" + k] for k in ("f64", "ints")}
+        with open(args.json, "w") as f:
+            json.dump({"numpy": TIMES, "npio_json": out, "bytes": {k: int(a.nbytes) for k, a in
+                                                                  arrays.items()},
+                       "numpy_sizes": sizes_np, "npio_sizes": sizes}, f, indent=1)
 
     mib = lambda n, t: "%.0f MB/s" % (n / t / 1e6)
     rows = []

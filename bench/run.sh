@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the .npy benchmarks of npio (bench/bench_npy.cpp) and of NumPy
-# (bench/npy_numpy.py) on the same files and prints the table of ratios; then
-# the .npz ones (bench/npz_numpy.py, its own table). See docs/performance.md.
+# (bench/npy_numpy.py) on the same files, overwrite included; then the .npz ones
+# (bench/npz_numpy.py) and the object arrays (bench/bench_pickle.cpp against
+# bench/pickle_cpython.py); and prints one table of every case (bench/table.py).
+# See docs/performance.md.
 #   bash bench/run.sh BUILD_DIR [extra npio_bench flags, e.g. --benchmark_filter=small]
-# NPIO_BENCH_NPZ=0 skips the .npz part.
+# NPIO_BENCH_NPZ=0 skips the .npz part, NPIO_BENCH_PICKLE=0 the object arrays
+# (NPIO_BENCH_OBJECTS elements, default 1,000,000).
 # Environment: NPIO_BENCH_DIR (data, default BUILD_DIR/bench-data; needs ~3 GiB
 # free), NPIO_BENCH_BYTES (big file, default 1 GiB), NPIO_BENCH_SMALL (small
 # files, default 10000), NPIO_BENCH_REPS (repetitions, default 5).
@@ -26,19 +29,29 @@ trap 'rm -rf "$data/out"' EXIT
 
 "$python" "$here/npy_numpy.py" setup "$data" --bytes "$bytes" --small "$small"
 echo "== npio ($bench)" >&2
-NPIO_BENCH_DIR=$data "$bench" --benchmark_filter='^(load_|save/|mmap_open/|small_load/)' \
+NPIO_BENCH_DIR=$data "$bench" --benchmark_filter='^(load_|save/|overwrite/|mmap_open/|small_load/)' \
   --benchmark_repetitions="$reps" \
   --benchmark_display_aggregates_only=true --benchmark_out="$data/npio.json" \
   --benchmark_out_format=json "$@" >&2
 echo "== NumPy" >&2
 "$python" "$here/npy_numpy.py" time "$data" --reps "$reps" >"$data/numpy.json"
-"$python" "$here/npy_numpy.py" report "$data/npio.json" "$data/numpy.json" | tee "$data/report.md"
-echo >&2
+echo "best of the repetitions:" >&2
+"$python" "$here/npy_numpy.py" report "$data/npio.json" "$data/numpy.json" >&2
 echo "medians:" >&2
 "$python" "$here/npy_numpy.py" report --stat median "$data/npio.json" "$data/numpy.json" >&2
 
-if [[ ${NPIO_BENCH_NPZ:-1} != 0 && -f $here/npz_numpy.py ]]; then
+rm -f "$data/npz.json" "$data/pickle.json"
+if [[ ${NPIO_BENCH_NPZ:-1} != 0 ]]; then
   echo "== .npz (bench/npz_numpy.py)" >&2
-  echo
-  "$python" "$here/npz_numpy.py" "$build" --reps "$reps"
+  "$python" "$here/npz_numpy.py" "$build" --reps "$reps" --json "$data/npz.json" >&2
 fi
+if [[ ${NPIO_BENCH_PICKLE:-1} != 0 ]]; then
+  echo "== object arrays (bench/bench_pickle.cpp, bench/pickle_cpython.py)" >&2
+  NPIO_BENCH_OBJECTS=${NPIO_BENCH_OBJECTS:-1000000} \
+    NPIO_BENCH_PICKLE_SCRIPT=$here/pickle_cpython.py "$bench" \
+    --benchmark_filter='^BM_ObjectArray' --benchmark_out="$data/pickle.json" \
+    --benchmark_out_format=json >&2
+fi
+
+# The one table (docs/performance.md): stdout and DATA/report.md.
+"$python" "$here/table.py" "$data" | tee "$data/report.md"

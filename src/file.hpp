@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <sys/types.h>
 
 namespace npio {
 inline namespace v1 {
@@ -82,7 +83,17 @@ private:
   std::filesystem::path target_, real_, temp_; // real_: target_ with symbolic links followed
   fd_handle fd_;
   bool done_ = false;
+  bool release_old_ = false; // the file replaced is large: free it off the caller's path
+  dev_t old_dev_ = 0;
+  ino_t old_ino_ = 0;
 };
+
+/// rename(from, to) with `to`'s symbolic links followed, the replaced file's
+/// space freed on the release thread (npio::replace_file).
+void replace_file(const std::filesystem::path& from, const std::filesystem::path& to);
+
+/// Waits until every replaced file handed to the release thread is freed.
+void wait_releases();
 
 /// load(path) with mmap_mode r or c: opens the file once and maps an .npy;
 /// nullopt when the file is not an .npy (empty, an .npz, a pickle), which the

@@ -98,21 +98,19 @@ public:
 
 // A file read through one 4 KiB buffer: the first read() brings the preamble,
 // the header and (for small files) all the data, so a small .npy costs open,
-// fstat, one read and close; bulk data then goes straight to its destination.
-// The size from fstat means no read is spent discovering the end of the file.
+// one read and close; bulk data then goes straight to its destination. A
+// first read that comes back short has met the end of the file, so only a
+// file larger than the buffer asks fstat for its size (at most once).
 class fd_source final : public source {
 public:
-  fd_source(detail::fd_handle fd, const std::filesystem::path& p)
-      : fd_(std::move(fd)), path_(p), left_(detail::file_size(fd_.get(), path_)) {}
+  fd_source(detail::fd_handle fd, const std::filesystem::path& p) : fd_(std::move(fd)), path_(p) {}
   std::size_t read(std::byte* dst, std::size_t n) override {
     std::size_t got = 0;
     if (!filled_) {
       filled_ = true;
-      if (n < buf_.size() && left_ > n) {
-        end_ = detail::read_full(
-            fd_.get(), buf_.data(),
-            static_cast<std::size_t>(std::min<std::uint64_t>(left_, buf_.size())), path_);
-        left_ -= end_;
+      if (n < buf_.size()) {
+        end_ = detail::read_full(fd_.get(), buf_.data(), buf_.size(), path_);
+        if (end_ < buf_.size()) left_ = 0; // the whole file
       }
     }
     if (at_ < end_) {
@@ -120,19 +118,28 @@ public:
       std::memcpy(dst, buf_.data() + at_, got);
       at_ += got;
     }
-    if (got < n && left_ > 0) {
+    if (got < n && file_left() > 0) {
       const std::size_t more = detail::read_full(fd_.get(), dst + got, n - got, path_);
-      left_ -= std::min<std::uint64_t>(left_, more);
+      *left_ -= std::min<std::uint64_t>(*left_, more);
       got += more;
     }
     return got;
   }
-  std::optional<std::uint64_t> remaining() const override { return left_ + (end_ - at_); }
+  std::optional<std::uint64_t> remaining() const override { return file_left() + (end_ - at_); }
 
 private:
+  // Bytes in the file not yet read from it.
+  std::uint64_t file_left() const {
+    if (!left_) {
+      const std::uint64_t size = detail::file_size(fd_.get(), path_);
+      left_ = size > end_ ? size - end_ : 0;
+    }
+    return *left_;
+  }
+
   detail::fd_handle fd_;
   const std::filesystem::path& path_;
-  std::uint64_t left_; // bytes in the file not yet read from it
+  mutable std::optional<std::uint64_t> left_; // unknown until needed
   std::array<std::byte, 4096> buf_;
   std::size_t at_ = 0, end_ = 0;
   bool filled_ = false;

@@ -133,7 +133,8 @@ result<loaded> try_load(std::span<const std::byte> bytes,
                         const load_options& options = {}) noexcept;
 
 /// np.save: writes `.npy` (appended when missing) atomically: a temporary file
-/// in the same directory is renamed over the target only when complete.
+/// in the same directory is renamed over the target only when complete. A
+/// replaced file's space is freed by a background thread (see flush_releases).
 /// Errors: io_error (the old file is left intact), pickle_disallowed, invalid_argument.
 void save(const std::filesystem::path& path, const array& a, const save_options& options = {});
 /// Writes the .npy bytes to a stream at its current position.
@@ -142,6 +143,24 @@ void save(std::ostream& out, const array& a, const save_options& options = {});
 std::vector<std::byte> save_bytes(const array& a, const save_options& options = {});
 /// The path np.save would write: `.npy` appended unless already there.
 std::filesystem::path npy_path(const std::filesystem::path& path);
+
+/// Waits until the disk space of every file replaced so far by this process
+/// (save, savez, savez_compressed, npz_append, npy_writer, open_memmap w+,
+/// replace_file) is released. Those writers return once the new file is in
+/// place; a background thread frees each large old file (at most 4 pending:
+/// a fifth writer waits). Exit does not wait: the kernel frees what is still
+/// pending as the process ends, so the space is free once the process is gone.
+/// Errors: none.
+void flush_releases();
+
+/// rename(2) of `from` over `to` as save renames its temporary file: a
+/// symbolic link at `to` is followed (its target is replaced) and the
+/// replaced file's space is freed in the background (see flush_releases).
+/// Like every atomic write, it first removes temporary files that writers
+/// which died left in that directory (in a large directory at most once a
+/// second; docs/design.md, "Writing").
+/// Errors: io_error naming `to`.
+void replace_file(const std::filesystem::path& from, const std::filesystem::path& to);
 
 /// Streams a large array to a .npy file in pieces, atomically: nothing appears
 /// at the path until commit(); destroying the writer uncommitted (an exception

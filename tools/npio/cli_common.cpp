@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <iostream>
 #include <limits>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,22 +161,65 @@ npio::header read_npy_header(const std::filesystem::path& path, std::size_t max_
   return h;
 }
 
+namespace {
+
+// As np.save (and npio::save): a symbolic link at the output is followed, so
+// the file it names is replaced and the link stays.
+std::filesystem::path follow_links(std::filesystem::path p) {
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(p, ec); ++hops) {
+    const auto link = std::filesystem::read_symlink(p, ec);
+    if (ec) break;
+    p = link.is_absolute() ? link : p.parent_path() / link;
+  }
+  return p;
+}
+
+} // namespace
+
 std::filesystem::path sibling_temp_path(const std::filesystem::path& target,
                                         const std::string& suffix) {
   static std::atomic<unsigned> counter{0};
-  std::filesystem::path dir = target.parent_path();
+  // Beside the file a symbolic link names: renamed over it later.
+  std::filesystem::path dir = follow_links(target).parent_path();
   if (dir.empty()) dir = ".";
   return dir / ("." + target.filename().string() + ".npio-" + std::to_string(::getpid()) + "-" +
                 std::to_string(counter++) + suffix);
 }
 
 atomic_file::atomic_file(std::filesystem::path target) : target_(std::move(target)) {
-  std::filesystem::path dir = target_.parent_path();
+  const std::filesystem::path real = follow_links(target_);
+  std::filesystem::path dir = real.parent_path();
   if (dir.empty()) dir = ".";
-  std::string tmpl = (dir / ("." + target_.filename().string() + ".npio-XXXXXX")).string();
-  fd_ = ::mkstemp(tmpl.data());
-  if (fd_ < 0) io_fail("cannot create a temporary file in its directory", target_);
-  temp_ = tmpl;
+  // The library's temporary-file convention (docs/design.md, "Writing"):
+  // `.NAME.npio-tmp.` + 16 hex digits, flock'ed while being written, so the
+  // next save to this directory removes it if this process dies.
+  static std::atomic<unsigned> counter{0};
+  for (int attempt = 0;; ++attempt) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%08x%08x", static_cast<unsigned>(::getpid()),
+                  counter++ * 2654435761u ^ static_cast<unsigned>(std::time(nullptr)));
+    temp_ = dir / ("." + real.filename().string() + ".npio-tmp." + hex);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0) {
+      const int e = errno;
+      temp_.clear();
+      if (e == EEXIST && attempt < 100) continue;
+      errno = e;
+      io_fail("cannot create a temporary file in its directory", target_);
+    }
+    struct stat st {};
+    if ((::flock(fd_, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) ||
+        (::fstat(fd_, &st) == 0 && st.st_nlink == 0)) {
+      // A cleaner took it first (and may have removed it): another name.
+      ::close(fd_);
+      fd_ = -1;
+      temp_.clear();
+      if (attempt < 100) continue;
+      io_fail("cannot create a temporary file in its directory", target_);
+    }
+    break;
+  }
   // Permissions as a plain open(O_CREAT, 0666) would give, like np.save.
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -182,8 +227,8 @@ atomic_file::atomic_file(std::filesystem::path target) : target_(std::move(targe
 }
 
 atomic_file::~atomic_file() {
+  if (!temp_.empty()) ::unlink(temp_.c_str()); // while still locked
   if (fd_ >= 0) ::close(fd_);
-  if (!temp_.empty()) ::unlink(temp_.c_str());
 }
 
 void atomic_file::write(std::span<const std::byte> bytes) {
@@ -202,11 +247,25 @@ void atomic_file::write(std::span<const std::byte> bytes) {
 
 void atomic_file::commit() {
   if (::fsync(fd_) != 0) io_fail("cannot write", target_);
+  // A duplicate keeps the lock across the rename; close() comes first, as it
+  // reports write-back errors on network filesystems.
+  const int lock = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
   const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) io_fail("cannot write", target_);
-  if (::rename(temp_.c_str(), target_.c_str()) != 0) io_fail("cannot write", target_);
+  if (::close(fd) != 0) {
+    const int e = errno;
+    if (lock >= 0) ::close(lock);
+    errno = e;
+    io_fail("cannot write", target_);
+  }
+  try {
+    npio::replace_file(temp_, target_); // frees a replaced file in the background
+  } catch (...) {
+    if (lock >= 0) ::close(lock);
+    throw;
+  }
   temp_.clear();
+  if (lock >= 0) ::close(lock);
 }
 
 } // namespace npio_cli

@@ -62,12 +62,17 @@ void write_npz(const std::filesystem::path& out, const json& members, const numb
                         e.offset());
     }
   }
-  // savez writes atomically and appends ".npz" when missing: give it a
-  // temporary name with the suffix, then rename to exactly OUT.
+  // savez writes atomically (and frees a replaced file in the background)
+  // but appends ".npz" when missing: then give it a temporary name with the
+  // suffix and rename that to exactly OUT.
+  if (out.extension() == ".npz") {
+    npio::savez(out, arrays);
+    return;
+  }
   const auto temp = sibling_temp_path(out, ".npz");
   try {
     npio::savez(temp, arrays);
-    std::filesystem::rename(temp, out);
+    npio::replace_file(temp, out);
   } catch (const npio::error& e) {
     std::error_code ec;
     std::filesystem::remove(temp, ec);
@@ -106,7 +111,7 @@ void run_from_json(const from_json_options& o) {
       const auto temp = sibling_temp_path(o.output, ".pkl");
       try {
         write_pickle_file(temp, root["pickle"]);
-        std::filesystem::rename(temp, o.output);
+        npio::replace_file(temp, o.output);
       } catch (...) {
         std::error_code ec;
         std::filesystem::remove(temp, ec);
