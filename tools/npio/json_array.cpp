@@ -407,6 +407,10 @@ json big_int_json(std::string_view digits) {
   return json::binary(std::vector<std::uint8_t>(digits.begin(), digits.end()), big_int_subtype);
 }
 
+json raw_text_json(std::string_view text) {
+  return json::binary(std::vector<std::uint8_t>(text.begin(), text.end()), raw_text_subtype);
+}
+
 namespace {
 // Writes a scalar, or the opening bracket of a container (returning true).
 bool write_open(text_out& out, const json& j) {
@@ -438,6 +442,11 @@ bool write_open(text_out& out, const json& j) {
   case json::value_t::binary:
     if (const auto digits = big_int_digits(j)) {
       out.put(*digits);
+      return false;
+    }
+    if (j.get_binary().has_subtype() && j.get_binary().subtype() == raw_text_subtype) {
+      const auto& b = j.get_binary();
+      out.put(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
       return false;
     }
     invalid("a JSON value holds binary data");
