@@ -345,6 +345,18 @@ void write_string(text_out& out, std::string_view s) {
     if (c >= 0x80) {
       const std::size_t start = i;
       std::uint32_t cp;
+      if (c == 0xed && i + 2 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xe0) == 0xa0 &&
+          (static_cast<unsigned char>(s[i + 2]) & 0xc0) == 0x80) {
+        // a lone surrogate (a Python str from a surrogatepass pickle): its
+        // \uXXXX escape, as for U arrays; json.loads gives the same str back
+        const unsigned v = 0xd000u | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
+                           (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+        out.put("\\u");
+        for (int sh = 12; sh >= 0; sh -= 4)
+          out.put(hex[(v >> sh) & 15]);
+        i += 3;
+        continue;
+      }
       if (!next_utf8(s, i, cp)) invalid("a string is not valid UTF-8");
       out.put(s.substr(start, i - start));
       continue;
