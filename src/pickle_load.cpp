@@ -922,6 +922,8 @@ value vm::run(std::size_t& consumed) {
     case LONG: {
       auto s = text_line();
       if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
+      // PyLong_FromString reads a C string: a NUL ends it
+      if (const auto nul = s.find('\0'); nul != std::string_view::npos) s = s.substr(0, nul);
       push(parse_int_line(s, false));
       break;
     }

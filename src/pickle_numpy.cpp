@@ -1154,10 +1154,15 @@ value call(const value& callable, value args, value kwargs, context& cx, bool ne
     if (!valid_decimal_text(text))
       bad(cx, "[<class 'decimal.ConversionSyntax'>]: invalid Decimal text " + a[0].repr());
     // as Decimal keeps it: no surrounding space, no underscores
+    std::size_t b = 0, e = text.size();
+    auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    while (b < e && space(text[b]))
+      ++b;
+    while (e > b && space(text[e - 1]))
+      --e;
     std::string t;
-    for (char c : text)
-      if (c != '_' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\x0b' && c != '\x0c')
-        t += c;
+    for (char c : text.substr(b, e - b))
+      if (c != '_') t += c;
     return value::decimal(t);
   }
   value o = inert(callable, std::move(args), cx);

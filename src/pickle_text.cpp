@@ -245,24 +245,17 @@ bool parse_float_text(std::string_view s, double& out, std::string& error) {
 }
 
 bool valid_decimal_text(std::string_view s) {
-  // Decimal(str): [sign] (digits [. digits] | . digits) [e [sign] digits],
-  // or Inf/Infinity/NaN/sNaN[digits]; surrounding whitespace and underscores
-  // between digits are allowed (as in Python 3.6+).
+  // Decimal(str), as CPython's _decimal reads it: surrounding whitespace is
+  // stripped, then every '_' is dropped; then [sign] (digits [. digits] |
+  // . digits) [e [sign] digits], or Inf/Infinity/NaN/sNaN[digits].
   std::size_t i = 0, n = s.size();
   while (i < n && py_space(s[i]))
     ++i;
   while (n > i && py_space(s[n - 1]))
     --n;
   std::string t;
-  for (std::size_t k = i; k < n; ++k) {
-    if (s[k] == '_') {
-      const bool between = k > i && k + 1 < n && s[k - 1] >= '0' && s[k - 1] <= '9' &&
-                           s[k + 1] >= '0' && s[k + 1] <= '9';
-      if (!between) return false;
-      continue;
-    }
-    t += s[k];
-  }
+  for (std::size_t k = i; k < n; ++k)
+    if (s[k] != '_') t += s[k];
   std::string_view v = t;
   if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
   auto ieq = [](std::string_view a, std::string_view b) {
