@@ -774,9 +774,8 @@ void clear_children(kind k, node* n) noexcept {
 // ---- conversions -------------------------------------------------------------------
 
 [[noreturn]] void throw_out_of_range_int(const value& v, const char* type) {
-  const auto& le = nd<bigint_node>(v).le;
-  const std::string text =
-      le.size() <= 64 ? v.int_str(0) : "of " + std::to_string(le.size()) + " bytes";
+  const std::size_t bytes = v.is_big_int() ? nd<bigint_node>(v).le.size() : 8;
+  const std::string text = bytes <= 64 ? v.int_str(0) : "of " + std::to_string(bytes) + " bytes";
   fail(errc::out_of_range, "int " + text + " does not fit the " + type + " type");
 }
 
