@@ -1,5 +1,7 @@
 // The error category and the context-carrying exception.
+#include <cstdint>
 #include <npio/error.hpp>
+#include <string_view>
 
 namespace npio {
 inline namespace v1 {
@@ -84,6 +86,67 @@ const char* errc_name(errc e) noexcept {
   return "unknown";
 }
 
+std::string escape_text(std::string_view s, bool keep_newline) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  auto esc = [&](unsigned char c) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += "\\x", out += hex[c >> 4], out += hex[c & 15];
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && !(keep_newline && c == '\n')) || c == 0x7f)
+        esc(c);
+      else
+        out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // a well-formed UTF-8 sequence (no overlongs, no surrogates, <= U+10FFFF)
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf)
+      n = 1, cp = c & 0x1fu;
+    else if (c >= 0xe0 && c <= 0xef)
+      n = 2, cp = c & 0x0fu;
+    else if (c >= 0xf0 && c <= 0xf4)
+      n = 3, cp = c & 0x07u;
+    bool ok = n > 0;
+    for (std::size_t k = 1; ok && k <= n; ++k) {
+      if (i + k >= s.size()) {
+        ok = false;
+        break;
+      }
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) ok = false;
+      cp = (cp << 6) | (cc & 0x3fu);
+    }
+    if (ok && ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+               (cp >= 0xd800 && cp <= 0xdfff)))
+      ok = false;
+    if (!ok) {
+      esc(c);
+      ++i;
+      continue;
+    }
+    if (cp >= 0x80 && cp <= 0x9f) { // C1 controls
+      esc(static_cast<unsigned char>(cp));
+    } else {
+      out.append(s.substr(i, n + 1));
+    }
+    i += n + 1;
+  }
+  return out;
+}
+
 namespace {
 class category final : public std::error_category {
 public:
@@ -109,9 +172,10 @@ const std::error_category& error_category() noexcept {
 
 error::error(errc code, std::string detail, std::string file, std::string member,
              std::optional<std::uint64_t> offset)
-    : std::runtime_error(compose(detail, file, member, offset)), code_(code),
-      detail_(std::move(detail)), file_(std::move(file)), member_(std::move(member)),
-      offset_(offset) {}
+    : std::runtime_error(
+          compose(escape_text(detail, true), escape_text(file), escape_text(member), offset)),
+      code_(code), detail_(escape_text(detail, true)), file_(escape_text(file)),
+      member_(escape_text(member)), offset_(offset) {}
 
 error error::with_context(const std::string& file, const std::string& member) const {
   return error(code_, detail_, file_.empty() ? file : file_, member_.empty() ? member : member_,

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace npio {
@@ -32,6 +33,9 @@ struct context {
   // back if the list is ever reached again): list node -> the array's table.
   bool may_steal = false;
   std::vector<std::pair<py::detail::node*, std::shared_ptr<std::vector<value>>>>* stolen = nullptr;
+
+  // dict nodes made by collections.OrderedDict (BUILD may give them attributes)
+  std::unordered_set<const void*> ordered_dicts{};
 
   [[noreturn]] void fail(errc code, const std::string& msg) const;
   // Counts n bytes of built values against the limit.
@@ -75,6 +79,26 @@ void build(value& inst, value state, context& cx);
 // Raw bytes of a bytes-like argument (bytes, bytearray, or a str re-encoded
 // as latin1 as NumPy does for Python 2 data); `what` names the consumer.
 std::string latin1_bytes(const value& v, context& cx, const char* what, const char* failure);
+
+// Number text as CPython reads it (src/pickle_text.cpp).
+struct int_text_result {
+  value result;
+  bool ok = false;
+  bool limit = false;  // refused: more decimal digits than max_digits
+  bool strtol = false; // INT: read by C strtol (CPython's bool rule applies)
+  std::string error;   // set for limit and base errors; otherwise a generic message applies
+};
+// int(s, base) (base 0 or 2-36): Python's literal rules (prefixes,
+// underscores, surrounding whitespace); decimal text longer than max_digits
+// (0: no limit) is refused.
+int_text_result parse_int_text(std::string_view s, int base, std::size_t max_digits);
+// The INT opcode's line: C strtol(s, 0) first, then int(s, 0).
+int_text_result parse_int_opcode(std::string_view line, std::size_t max_digits);
+// float(s) as PyOS_string_to_double (the FLOAT opcode): false with a message
+// on bad text or overflow.
+bool parse_float_text(std::string_view s, double& out, std::string& error);
+// Whether Decimal(s) accepts s.
+bool valid_decimal_text(std::string_view s);
 
 } // namespace detail
 } // namespace pickle

@@ -347,6 +347,12 @@ private:
     pos_ += s.size() + 1;
     return s;
   }
+  // The argument line of INT, LONG, FLOAT: CPython calls an empty one truncated.
+  std::string_view text_line() {
+    const auto s = line();
+    if (s.empty()) fail(errc::pickle_truncated, "pickle data was truncated");
+    return s;
+  }
   // A declared length: checked against the bytes present before anything is allocated.
   std::string_view payload(std::uint64_t len) {
     if (len != 0 && len > frame_end_ - pos_) cross_frame();
@@ -701,20 +707,28 @@ private:
     return out;
   }
   double parse_float(std::string_view s) {
-    std::string t(s);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\r'))
-      t.pop_back();
-    std::string_view v = t;
-    bool neg = false;
-    if (!v.empty() && (v[0] == '+' || v[0] == '-')) neg = v[0] == '-', v.remove_prefix(1);
+    // CPython's load_float: PyOS_string_to_double, then the line must end
+    // (a NUL ends it too).
+    if (const auto nul = s.find('\0'); nul != std::string_view::npos) s = s.substr(0, nul);
     double d = 0;
-    auto r = std::from_chars(v.data(), v.data() + v.size(), d);
-    if (r.ec == std::errc::result_out_of_range) {
-      d = std::strtod(std::string(v).c_str(), nullptr);
-    } else if (r.ec != std::errc() || r.ptr != v.data() + v.size() || v.empty()) {
-      fail(errc::pickle_invalid, "could not convert string to float: '" + std::string(s) + "'");
+    std::string err;
+    if (!detail::parse_float_text(s, d, err)) fail(errc::pickle_invalid, err);
+    return d;
+  }
+  value parse_int_line(std::string_view s, bool opcode_int) {
+    const auto r = opcode_int ? detail::parse_int_opcode(s, opt_.limits.max_int_digits)
+                              : detail::parse_int_text(s, 0, opt_.limits.max_int_digits);
+    if (r.limit) fail(errc::limit_exceeded, r.error);
+    if (!r.ok)
+      fail(errc::pickle_invalid,
+           opcode_int ? "could not convert string to int: '" + std::string(s) + "'"
+                      : "invalid literal for int() with base 0: '" + std::string(s) + "'");
+    // INT's "00"/"01" (any 2-character line strtol reads as 0 or 1) are bools
+    if (opcode_int && r.strtol && s.size() == 2 && !r.result.is_big_int()) {
+      const auto x = r.result.as<std::int64_t>();
+      if (x == 0 || x == 1) return value(x == 1);
     }
-    return neg ? -d : d;
+    return r.result;
   }
 
   // GLOBAL's lines are decoded as UTF-8 and INST's as ASCII, strictly, before
@@ -987,33 +1001,17 @@ value vm::run(std::size_t& consumed) {
       break;
     }
     case FLOAT:
-      push(value(parse_float(line())));
+      push(value(parse_float(text_line())));
       break;
-    case INT: {
-      const auto s = line();
-      if (s == "00")
-        push(value(false));
-      else if (s == "01")
-        push(value(true));
-      else {
-        try {
-          push(value::integer(s));
-        } catch (const error&) {
-          fail(errc::pickle_invalid,
-               "invalid literal for int() with base 10: '" + std::string(s) + "'");
-        }
-      }
+    case INT:
+      push(parse_int_line(text_line(), true));
       break;
-    }
     case LONG: {
-      auto s = line();
+      auto s = text_line();
       if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
-      try {
-        push(value::integer(s));
-      } catch (const error&) {
-        fail(errc::pickle_invalid,
-             "invalid literal for int() with base 10: '" + std::string(s) + "'");
-      }
+      // PyLong_FromString reads a C string: a NUL ends it
+      if (const auto nul = s.find('\0'); nul != std::string_view::npos) s = s.substr(0, nul);
+      push(parse_int_line(s, false));
       break;
     }
     case BININT:

@@ -270,6 +270,17 @@ std::string text_arg(const value& v, const context& cx, const char* what) {
   bad(cx, std::string(what) + " must be a str, not " + v.kind_name());
 }
 
+// str.encode('utf-8'): a lone surrogate (kept as its 3-byte form, ED A0-BF xx)
+// cannot be encoded.
+std::string utf8_encode(const value& v, const context& cx) {
+  std::string s = v.as<std::string>();
+  for (std::size_t i = 0; i + 1 < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) == 0xed && static_cast<unsigned char>(s[i + 1]) >= 0xa0)
+      bad(cx, "'utf-8' codec can't encode character in position " + std::to_string(i) +
+                  ": surrogates not allowed");
+  return s;
+}
+
 // Encodes UTF-8 text as latin1 bytes; false when a code point is above 255.
 bool utf8_to_latin1(std::string_view s, std::string& out) {
   out.clear();
@@ -711,8 +722,11 @@ void array_setstate(pyd::array_node& an, const value& state, context& cx) {
     cx.charge(nbytes);
     npio::array a(dt, shape, fortran ? order::f : order::c);
     if (nbytes) std::memcpy(a.mutable_data(), bytes.data(), bytes.size());
-    // NumPy's array_setstate hands back native byte order (the data swapped).
-    an.a = dt.is_native() ? std::move(a) : a.to_native();
+    // NumPy's array_setstate swaps the data to native byte order when the
+    // dtype's own byteorder is not native; a structured dtype's is '|', so
+    // its fields keep the byte orders they were written with.
+    const bool swapped = !dt.is_structured() && !dt.is_subarray() && !dt.is_native();
+    an.a = swapped ? a.to_native() : std::move(a);
   }
   an.pending = false;
 }
@@ -767,13 +781,44 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
   auto u = [](const std::string& s, std::size_t i) {
     return static_cast<int>(static_cast<unsigned char>(s[i]));
   };
-  auto tz = [&](std::size_t i) { return a.size() > i ? a[i] : value(); };
+  auto tz = [&](std::size_t i) {
+    if (a.size() <= i) return value();
+    // None or a tzinfo (datetime.timezone, or an inert tzinfo class)
+    if (!a[i].is_none() && !a[i].is_object())
+      bad(cx, std::string("tzinfo argument must be None or of a tzinfo subclass, not type '") +
+                  a[i].kind_name() + "'");
+    return a[i];
+  };
+  // a C int field: CPython refuses what does not fit instead of wrapping
+  auto field = [&](const value& v, const char* what) {
+    const std::int64_t x = int_arg(v, cx, what);
+    if (x > 2147483647) bad(cx, std::string(what) + ": signed integer is greater than maximum");
+    if (x < -2147483648LL) bad(cx, std::string(what) + ": signed integer is less than minimum");
+    return static_cast<int>(x);
+  };
   try {
     if (cls == "timedelta") {
-      std::int64_t d = a.size() > 0 ? int_arg(a[0], cx, "days") : 0;
-      std::int64_t s = a.size() > 1 ? int_arg(a[1], cx, "seconds") : 0;
-      std::int64_t us = a.size() > 2 ? int_arg(a[2], cx, "microseconds") : 0;
-      return value::timedelta(d, s, us);
+      // timedelta(days, seconds, microseconds, milliseconds, minutes, hours, weeks)
+      if (a.size() > 7) bad(cx, "timedelta takes at most 7 arguments");
+      static constexpr const char* names[] = {"days",    "seconds", "microseconds", "milliseconds",
+                                              "minutes", "hours",   "weeks"};
+      static constexpr std::int64_t us_per[] = {86400000000LL, 1000000LL,    1LL,           1000LL,
+                                                60000000LL,    3600000000LL, 604800000000LL};
+      __extension__ typedef __int128 i128;
+      i128 total = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!((a[i].is_int() && !a[i].is_big_int()) || a[i].is_bool()))
+          bad(cx,
+              std::string("timedelta ") + names[i] + " must be an int, not " + a[i].kind_name());
+        total += static_cast<i128>(a[i].as<std::int64_t>()) * us_per[i];
+      }
+      // |days| <= 999999999 in Python
+      constexpr i128 max_us = static_cast<i128>(1000000000LL) * 86400000000LL;
+      if (total >= max_us || total < -max_us)
+        bad(cx, "datetime.timedelta: days must have magnitude <= 999999999");
+      const auto t = static_cast<std::int64_t>(total / 86400000000LL);
+      const auto r = static_cast<std::int64_t>(total % 86400000000LL);
+      return value::timedelta(t, 0, r);
     }
     if (cls == "timezone") {
       return track(cx, value::object("datetime.timezone",
@@ -795,14 +840,15 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
         return track(cx, value::datetime(d, tz(1)));
       }
       if (a.size() < 3) bad(cx, "datetime needs year, month and day");
+      if (a.size() > 8) bad(cx, "datetime takes at most 8 arguments");
       py::datetime_t d;
-      d.year = static_cast<int>(int_arg(a[0], cx, "year"));
-      d.month = static_cast<int>(int_arg(a[1], cx, "month"));
-      d.day = static_cast<int>(int_arg(a[2], cx, "day"));
-      if (a.size() > 3) d.hour = static_cast<int>(int_arg(a[3], cx, "hour"));
-      if (a.size() > 4) d.minute = static_cast<int>(int_arg(a[4], cx, "minute"));
-      if (a.size() > 5) d.second = static_cast<int>(int_arg(a[5], cx, "second"));
-      if (a.size() > 6) d.microsecond = static_cast<int>(int_arg(a[6], cx, "microsecond"));
+      d.year = field(a[0], "year");
+      d.month = field(a[1], "month");
+      d.day = field(a[2], "day");
+      if (a.size() > 3) d.hour = field(a[3], "hour");
+      if (a.size() > 4) d.minute = field(a[4], "minute");
+      if (a.size() > 5) d.second = field(a[5], "second");
+      if (a.size() > 6) d.microsecond = field(a[6], "microsecond");
       return track(cx, value::datetime(d, tz(7)));
     }
     if (cls == "date") {
@@ -812,9 +858,7 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
         return value::date(u(s, 0) * 256 + u(s, 1), u(s, 2), u(s, 3));
       }
       if (a.size() != 3) bad(cx, "date needs year, month and day");
-      return value::date(static_cast<int>(int_arg(a[0], cx, "year")),
-                         static_cast<int>(int_arg(a[1], cx, "month")),
-                         static_cast<int>(int_arg(a[2], cx, "day")));
+      return value::date(field(a[0], "year"), field(a[1], "month"), field(a[2], "day"));
     }
     if (cls == "time") {
       if (state) {
@@ -824,9 +868,10 @@ value make_datetime(const std::string& cls, const std::vector<value>& a, context
                                      (u(s, 3) << 16) | (u(s, 4) << 8) | u(s, 5),
                                      (u(s, 0) & 0x80) != 0, tz(1)));
       }
+      if (a.size() > 5) bad(cx, "time takes at most 5 arguments");
       int f[4] = {0, 0, 0, 0};
       for (std::size_t i = 0; i < 4 && i < a.size(); ++i)
-        f[i] = static_cast<int>(int_arg(a[i], cx, "time field"));
+        f[i] = field(a[i], "time field");
       return track(cx, value::time(f[0], f[1], f[2], f[3], false, tz(4)));
     }
   } catch (const error& e) {
@@ -898,21 +943,29 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
   if (n == "tuple") return from_iterable(kind::tuple, a, cx, "tuple");
   if (n == "dict") return from_iterable(kind::dict, a, cx, "dict");
   if (n == "complex") {
+    // CPython's complex_new: complex(r, i) is (r.real - i.imag, i.real + r.imag),
+    // where an imaginary part that is not there is not added (so -0.0 survives)
     double re = 0, im = 0;
     if (a.size() > 2) bad(cx, "complex() takes at most 2 arguments");
     try {
+      std::complex<double> r{0.0, 0.0}, i{0.0, 0.0};
+      bool r_complex = false, i_complex = false;
       if (!a.empty()) {
         if (!a[0].is_number())
           bad(cx, "complex() argument must be a number, not " + std::string(a[0].kind_name()));
-        const auto c = a[0].as<std::complex<double>>();
-        re = c.real(), im = c.imag();
+        r = a[0].as<std::complex<double>>();
+        r_complex = a[0].is_complex();
       }
       if (a.size() > 1) {
         if (!a[1].is_number())
           bad(cx, "complex() argument must be a number, not " + std::string(a[1].kind_name()));
-        const auto c = a[1].as<std::complex<double>>();
-        re -= c.imag(), im += c.real();
+        i = a[1].as<std::complex<double>>();
+        i_complex = a[1].is_complex();
       }
+      re = r.real();
+      im = a.size() > 1 ? i.real() : r.imag();
+      if (i_complex) re -= i.imag();
+      if (r_complex && a.size() > 1) im += r.imag();
     } catch (const error& e) {
       if (e.code() == errc::pickle_invalid) throw;
       bad(cx, e.detail());
@@ -929,7 +982,7 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
           enc != "utf8")
         cx.fail(errc::pickle_unsupported, n + "() with encoding '" + enc + "' is not supported");
       if (enc.rfind("utf", 0) == 0)
-        data = a[0].as<std::string>();
+        data = utf8_encode(a[0], cx);
       else
         data = latin1_bytes(a[0], cx, n.c_str(), "'latin-1' codec can't encode a character");
     } else if (a.size() == 1 && a[0].is_list()) {
@@ -952,14 +1005,27 @@ value call_builtin(const std::string& n, const std::vector<value>& a, context& c
       return value("");
     }
     const value& x = a[0];
+    if (a.size() > (n == "int" ? 2u : 1u))
+      bad(cx, n + "() takes at most " + (n == "int" ? "2" : "1") + " arguments");
+    if (n == "int" && a.size() == 2) {
+      if (!x.is_str() && !x.is_bytes() && !x.is_bytearray())
+        bad(cx, "int() can't convert non-string with explicit base");
+      const std::int64_t base = int_arg(a[1], cx, "int() base");
+      if (base != 0 && (base < 2 || base > 36)) bad(cx, "int() base must be >= 2 and <= 36, or 0");
+      const auto r = parse_int_text(x.as<std::string_view>(), static_cast<int>(base),
+                                    cx.opt.limits.max_int_digits);
+      if (r.limit) cx.fail(errc::limit_exceeded, r.error);
+      if (!r.ok)
+        bad(cx, "invalid literal for int() with base " + std::to_string(base) + ": " + x.repr());
+      return r.result;
+    }
     if (n == "int" && (x.is_int() || x.is_bool()))
       return x.is_bool() ? value(x.as<std::int64_t>()) : x;
-    if (n == "int" && x.is_str()) {
-      try {
-        return value::integer(x.as<std::string_view>());
-      } catch (const error& e) {
-        bad(cx, e.detail());
-      }
+    if (n == "int" && (x.is_str() || x.is_bytes() || x.is_bytearray())) {
+      const auto r = parse_int_text(x.as<std::string_view>(), 10, cx.opt.limits.max_int_digits);
+      if (r.limit) cx.fail(errc::limit_exceeded, r.error);
+      if (!r.ok) bad(cx, "invalid literal for int() with base 10: " + x.repr());
+      return r.result;
     }
     if (n == "float" && (x.is_float() || x.is_int() || x.is_bool())) return value(x.as<double>());
     if (n == "bool" && (x.is_bool())) return x;
@@ -1025,7 +1091,7 @@ value call(const value& callable, value args, value kwargs, context& cx, bool ne
     if (enc == "latin1" || enc == "latin-1" || enc == "iso-8859-1" || enc == "l1") {
       out = latin1_bytes(a[0], cx, "_codecs.encode", "'latin-1' codec can't encode a character");
     } else if (enc == "utf-8" || enc == "utf8" || enc == "ascii") {
-      out = a[0].as<std::string>();
+      out = utf8_encode(a[0], cx);
       if (enc == "ascii")
         for (unsigned char c : out)
           if (c >= 0x80) bad(cx, "'ascii' codec can't encode a character");
@@ -1037,6 +1103,15 @@ value call(const value& callable, value args, value kwargs, context& cx, bool ne
     return value::bytes(out);
   }
   if (m == "builtins") {
+    // cls.__new__(cls, *args): the mutable built-ins fill themselves in
+    // __init__, which NEWOBJ does not call
+    if (newobj && (n == "list" || n == "set" || n == "dict" || n == "bytearray")) {
+      if (n == "bytearray") return value::bytearray("");
+      return from_iterable(n == "list"  ? kind::list
+                           : n == "set" ? kind::set
+                                        : kind::dict,
+                           {}, cx, n.c_str());
+    }
     if (std::find(std::begin(builtin_callables), std::end(builtin_callables), n) !=
         std::end(builtin_callables))
       return call_builtin(n, a, cx);
@@ -1051,19 +1126,44 @@ value call(const value& callable, value args, value kwargs, context& cx, bool ne
     const bool base_object = base.module() == "builtins" && base.name() == "object";
     std::vector<value> bargs;
     if (!a[2].is_none()) bargs.push_back(a[2]);
-    if (cls.module() == "builtins" && base.module() == "builtins" &&
-        (base_object || base.name() == cls.name()))
+    const bool cls_builtin = is_builtin_type_ref(cls.module(), cls.name()) ||
+                             (cls.module() == "collections" && cls.name() == "OrderedDict");
+    if (cls_builtin && base_object)
+      bad(cx, "object.__new__(" + cls.name() + ") is not safe, use " + cls.name() + ".__new__()");
+    if (cls.module() == "builtins" && base.module() == "builtins" && base.name() == cls.name())
       return call_builtin(cls.name(), bargs, cx);
-    if (cls.module() == "collections" && cls.name() == "OrderedDict")
-      return from_iterable(kind::dict, bargs, cx, "OrderedDict");
+    if (cls.module() == "collections" && cls.name() == "OrderedDict") {
+      if (!(base.module() == "builtins" && base.name() == "dict") &&
+          !(base.module() == "collections" && base.name() == "OrderedDict"))
+        bad(cx, "copyreg._reconstructor: OrderedDict is not a subtype of " + qual(base));
+      value d = from_iterable(kind::dict, bargs, cx, "OrderedDict");
+      cx.ordered_dicts.insert(access::ptr(d));
+      return d;
+    }
     return inert(cls, args, cx);
   }
-  if (m == "collections" && n == "OrderedDict")
-    return from_iterable(kind::dict, a, cx, "OrderedDict");
+  if (m == "collections" && n == "OrderedDict") {
+    value d = from_iterable(kind::dict, a, cx, "OrderedDict");
+    cx.ordered_dicts.insert(access::ptr(d));
+    return d;
+  }
   if (m == "datetime") return make_datetime(n, a, cx);
   if (m == "decimal" && n == "Decimal") {
     if (a.size() != 1 || !a[0].is_str()) bad(cx, "decimal.Decimal needs its text");
-    return value::decimal(a[0].as<std::string_view>());
+    const auto text = a[0].as<std::string_view>();
+    if (!valid_decimal_text(text))
+      bad(cx, "[<class 'decimal.ConversionSyntax'>]: invalid Decimal text " + a[0].repr());
+    // as Decimal keeps it: no surrounding space, no underscores
+    std::size_t b = 0, e = text.size();
+    auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    while (b < e && space(text[b]))
+      ++b;
+    while (e > b && space(text[e - 1]))
+      --e;
+    std::string t;
+    for (char c : text.substr(b, e - b))
+      if (c != '_') t += c;
+    return value::decimal(t);
   }
   value o = inert(callable, std::move(args), cx);
   if (!no_kwargs) access::as<pyd::object_node>(o).dict_items = kwargs;
@@ -1087,9 +1187,10 @@ void build(value& inst, value state, context& cx) {
     return;
   }
   if (state.is_none()) return;
-  // OrderedDict (and dict subclasses) take a dict of instance attributes: kept
-  // out of the value, as they are not items.
-  if (inst.is_dict() && state.is_dict()) return;
+  // OrderedDict takes a dict of instance attributes: kept out of the value, as
+  // they are not items. A plain dict has no __dict__: CPython refuses.
+  if (inst.is_dict() && state.is_dict() && cx.ordered_dicts.count(access::ptr(inst))) return;
+  if (inst.is_dict() && state.is_dict()) bad(cx, "'dict' object has no attribute '__dict__'");
   bad(cx, std::string("cannot BUILD a '") + inst.kind_name() + "' with state " +
               std::string(state.kind_name()));
 }

@@ -84,10 +84,24 @@ std::vector<std::uint8_t> magnitude_le(const std::vector<std::uint32_t>& m, bool
   return b;
 }
 
-std::string le_to_decimal(const std::vector<std::uint8_t>& b) {
+// Decimal text of a big int. Schoolbook conversion is quadratic, so, as
+// CPython's str(int) does, more than max_digits digits (0: no limit) are
+// refused, and refused before converting when the bit length alone shows it.
+std::string le_to_decimal(const std::vector<std::uint8_t>& b, std::size_t max_digits) {
   bool neg = false;
   auto m = le_magnitude(b, neg);
   if (m.empty()) return "0";
+  auto too_many = [&](std::size_t digits) {
+    fail(errc::limit_exceeded,
+         "Exceeds the limit (" + std::to_string(max_digits) +
+             " digits) for integer string conversion" +
+             (digits ? "; value has " + std::to_string(digits) + " digits" : std::string()));
+  };
+  // an int of n bits has at least floor((n - 1) * log10(2)) + 1 digits
+  const std::size_t bits = m.size() * 32 - static_cast<std::size_t>(std::countl_zero(m.back()));
+  if (max_digits &&
+      static_cast<double>(bits - 1) / 3.3219280948873626 > static_cast<double>(max_digits) + 1)
+    too_many(0);
   std::string out;
   while (!m.empty()) {
     std::uint64_t rem = 0;
@@ -104,6 +118,7 @@ std::string le_to_decimal(const std::vector<std::uint8_t>& b) {
       if (m.empty() && rem == 0) break;
     }
   }
+  if (max_digits && out.size() > max_digits) too_many(out.size());
   if (neg) out.push_back('-');
   std::reverse(out.begin(), out.end());
   return out;
@@ -339,12 +354,41 @@ const value& set_key(const value& e) {
 
 // ---- float and string formatting --------------------------------------------------
 
+std::string sci_repr(std::string sci, bool force_point);
+
+template <class T> T load_swapped(const std::byte* p, bool swap) {
+  std::byte tmp[sizeof(T)];
+  std::memcpy(tmp, p, sizeof(T));
+  if (swap) std::reverse(tmp, tmp + sizeof(T));
+  T v;
+  std::memcpy(&v, tmp, sizeof(T));
+  return v;
+}
+
 template <class F> std::string float_repr_impl(F f, bool force_point) {
   if (std::isnan(f)) return "nan";
   if (std::isinf(f)) return f < 0 ? "-inf" : "inf";
-  char buf[64];
+  char buf[128];
   auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
-  std::string sci(buf, r.ptr);
+  return sci_repr(std::string(buf, r.ptr), force_point);
+}
+
+// The shortest text of a float16 (the fewest digits that read back to it).
+std::string half_repr(float16 h, bool force_point) {
+  const float f = static_cast<float>(h);
+  if (std::isnan(f) || std::isinf(f)) return float_repr_impl(f, force_point);
+  char buf[64];
+  for (int p = 0; p < 8; ++p) {
+    auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific, p);
+    *r.ptr = '\0';
+    if (float16(std::strtof(buf, nullptr)).bits == h.bits)
+      return sci_repr(std::string(buf, r.ptr), force_point);
+  }
+  return float_repr_impl(f, force_point);
+}
+
+// Python's repr layout of a number given as [-]d[.ddd]e[+-]XX.
+std::string sci_repr(std::string sci, bool force_point) {
   // sci: [-]d[.ddd]e[+-]XX
   std::string sign;
   if (sci[0] == '-') sign = "-", sci.erase(0, 1);
@@ -613,6 +657,7 @@ namespace detail {
 void dict_set(dict_node& d, value key, value v) {
   if (!key.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + key.kind_name() + "'");
+  if (key.type() == kind::tuple) (void)key.hash(); // an unhashable item inside
   const auto p = index_find(d.index, d.items, dict_key, key, true);
   if (p >= 0) {
     d.items[static_cast<std::size_t>(p)].second = std::move(v);
@@ -631,7 +676,8 @@ void dict_set(dict_node& d, value key, value v) {
 const value* dict_find(const dict_node& d, const value& key) {
   if (!key.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + key.kind_name() + "'");
-  auto& dn = const_cast<dict_node&>(d); // not written: may_build is false
+  if (key.type() == kind::tuple) (void)key.hash(); // an unhashable item inside
+  auto& dn = const_cast<dict_node&>(d);            // not written: may_build is false
   const auto p = index_find(dn.index, dn.items, dict_key, key, false);
   return p >= 0 ? &d.items[static_cast<std::size_t>(p)].second : nullptr;
 }
@@ -639,6 +685,7 @@ const value* dict_find(const dict_node& d, const value& key) {
 void set_add(seq_node& s, value item) {
   if (!item.is_hashable())
     fail(errc::invalid_argument, std::string("unhashable type: '") + item.kind_name() + "'");
+  if (item.type() == kind::tuple) (void)item.hash(); // an unhashable item inside
   if (index_find(s.index, s.items, set_key, item, true) >= 0) return;
   s.items.push_back(std::move(item));
   if (!s.index.empty()) {
@@ -727,7 +774,9 @@ void clear_children(kind k, node* n) noexcept {
 // ---- conversions -------------------------------------------------------------------
 
 [[noreturn]] void throw_out_of_range_int(const value& v, const char* type) {
-  fail(errc::out_of_range, "int " + v.int_str() + " does not fit the " + type + " type");
+  const std::size_t bytes = v.is_big_int() ? nd<bigint_node>(v).le.size() : 8;
+  const std::string text = bytes <= 64 ? v.int_str(0) : "of " + std::to_string(bytes) + " bytes";
+  fail(errc::out_of_range, "int " + text + " does not fit the " + type + " type");
 }
 
 bool as_bool(const value& v) {
@@ -763,7 +812,12 @@ std::uint64_t as_uint64(const value& v) {
 double as_double(const value& v) {
   if (v.is_float()) return access::fval(v);
   if (v.is_bool() || (v.is_int() && !v.is_big_int())) return static_cast<double>(access::ival(v));
-  if (v.is_big_int()) return std::strtod(v.int_str().c_str(), nullptr);
+  if (v.is_big_int()) {
+    // past 2**1032 every int is beyond the double range (float() overflows)
+    const auto& le = nd<bigint_node>(v).le;
+    if (le.size() > 130) return le.back() & 0x80 ? -HUGE_VAL : HUGE_VAL;
+    return std::strtod(v.int_str(0).c_str(), nullptr);
+  }
   fail(errc::type_mismatch, std::string("expected float, got ") + v.kind_name());
 }
 
@@ -923,7 +977,7 @@ value value::bytearray(std::string_view b) {
   return make_str(kind::bytearray, std::string(b));
 }
 
-value value::integer(std::string_view text) {
+value value::integer(std::string_view text, std::size_t max_digits) {
   std::string_view t = text;
   while (!t.empty() && (t.front() == ' ' || t.front() == '\t'))
     t.remove_prefix(1);
@@ -931,20 +985,39 @@ value value::integer(std::string_view text) {
     t.remove_suffix(1);
   bool neg = false;
   if (!t.empty() && (t[0] == '-' || t[0] == '+')) neg = t[0] == '-', t.remove_prefix(1);
-  if (t.empty())
+  auto invalid = [&] {
     fail(errc::invalid_argument, "invalid literal for int(): '" + std::string(text) + "'");
-  std::vector<std::uint32_t> mag;
+  };
+  if (t.empty() || t.front() == '_' || t.back() == '_' || t.find("__") != std::string_view::npos)
+    invalid();
+  std::string digits;
+  digits.reserve(t.size());
   for (char c : t) {
     if (c == '_') continue;
-    if (c < '0' || c > '9')
-      fail(errc::invalid_argument, "invalid literal for int(): '" + std::string(text) + "'");
-    std::uint64_t carry = static_cast<std::uint64_t>(c - '0');
+    if (c < '0' || c > '9') invalid();
+    digits += c;
+  }
+  if (max_digits && digits.size() > max_digits)
+    fail(errc::limit_exceeded, "Exceeds the limit (" + std::to_string(max_digits) +
+                                   " digits) for integer string conversion: value has " +
+                                   std::to_string(digits.size()) + " digits");
+  std::vector<std::uint32_t> mag;
+  auto mul_add = [&](std::uint32_t mul, std::uint32_t add) {
+    std::uint64_t carry = add;
     for (auto& limb : mag) {
-      const std::uint64_t cur = std::uint64_t(limb) * 10 + carry;
+      const std::uint64_t cur = std::uint64_t(limb) * mul + carry;
       limb = static_cast<std::uint32_t>(cur);
       carry = cur >> 32;
     }
     if (carry) mag.push_back(static_cast<std::uint32_t>(carry));
+  };
+  // nine digits at a time
+  for (std::size_t i = 0; i < digits.size();) {
+    const std::size_t n = i == 0 && digits.size() % 9 ? digits.size() % 9 : 9;
+    std::uint32_t v = 0, m = 1;
+    for (std::size_t k = 0; k < n; ++k, ++i)
+      v = v * 10 + static_cast<std::uint32_t>(digits[i] - '0'), m *= 10;
+    mul_add(m, v);
   }
   while (!mag.empty() && mag.back() == 0)
     mag.pop_back();
@@ -1102,10 +1175,10 @@ std::complex<double> value::get_complex() const {
   return {n.re, n.im};
 }
 
-std::string value::int_str() const {
+std::string value::int_str(std::size_t max_digits) const {
   if (tag() == kind::boolean) return access::ival(*this) ? "1" : "0";
   require(kind::integer, "int_str()");
-  if (big()) return le_to_decimal(nd<detail::bigint_node>(*this).le);
+  if (big()) return le_to_decimal(nd<detail::bigint_node>(*this).le, max_digits);
   return std::to_string(u_.i);
 }
 
@@ -1569,7 +1642,32 @@ void leaf_repr(std::string& out, const value& v) {
     }
     out += "(";
     npio::array dummy;
-    if (k == 'V' && (dt.is_structured() || dt.has_object())) {
+    const auto* raw = reinterpret_cast<const std::byte*>(v.scalar_bytes().data());
+    const bool sw = dt.itemsize() > 1 && !dt.is_native();
+    // a float at its own precision (float16, float32, long double)
+    auto own = [&](const std::byte* p, std::size_t n, bool force_point) -> std::string {
+      if (n == 2) {
+        float16 h;
+        h.bits = load_swapped<std::uint16_t>(p, sw);
+        return half_repr(h, force_point);
+      }
+      if (n == 4) return float_repr_impl(load_swapped<float>(p, sw), force_point);
+      if (n == sizeof(long double))
+        return float_repr_impl(load_swapped<long double>(p, sw), force_point);
+      return float_repr_impl(load_swapped<double>(p, sw), force_point);
+    };
+    if (k == 'f') {
+      out += own(raw, dt.itemsize(), true);
+    } else if (k == 'c') {
+      const std::size_t h = dt.itemsize() / 2;
+      const std::string re = own(raw, h, false), im = own(raw + h, h, false);
+      const bool re_zero = (re == "0");
+      if (re_zero) {
+        out += im + "j";
+      } else {
+        out += "(" + re + (im[0] == '-' ? "" : "+") + im + "j)";
+      }
+    } else if (k == 'V' && (dt.is_structured() || dt.has_object())) {
       bytes_repr(out, v.scalar_bytes());
     } else {
       out += element_value(dummy, dt, reinterpret_cast<const std::byte*>(v.scalar_bytes().data()))
@@ -1776,15 +1874,6 @@ const std::byte* flat_ptr(const npio::array& a, std::int64_t i) {
 void require_object(const npio::array& a) {
   if (!a.dtype().is_object())
     fail(errc::type_mismatch, "an object array is needed, not " + a.dtype().str());
-}
-
-template <class T> T load_swapped(const std::byte* p, bool swap) {
-  std::byte tmp[sizeof(T)];
-  std::memcpy(tmp, p, sizeof(T));
-  if (swap) std::reverse(tmp, tmp + sizeof(T));
-  T v;
-  std::memcpy(&v, tmp, sizeof(T));
-  return v;
 }
 
 std::string utf8_of(char32_t c) {

@@ -72,6 +72,14 @@ const char* errc_name(errc e) noexcept;
 
 /// The exception every throwing npio call raises for bad input or I/O.
 /// `what()` is "FILE: MEMBER: DETAIL (at byte N)", leaving out what is unknown.
+/// `s` made safe to print on a terminal: control characters (C0, DEL, C1)
+/// become `\n`, `\r`, `\t` or `\xNN`, and bytes that are not valid UTF-8
+/// (including encoded lone surrogates) become `\xNN`; valid UTF-8 text passes
+/// unchanged. Idempotent (a backslash is left as is). With `keep_newline`,
+/// '\n' passes too. npio::error applies it to every message part.
+/// Errors: none.
+std::string escape_text(std::string_view s, bool keep_newline = false);
+
 class error : public std::runtime_error {
 public:
   error(errc code, std::string detail, std::string file = {}, std::string member = {},

@@ -34,6 +34,10 @@ struct pickle_limits {
   std::size_t max_memo = std::size_t(1) << 26;
   std::uint64_t max_bytes = 1ull << 34; ///< bytes of values built (strings, arrays)
   std::size_t max_stack = 1u << 22;     ///< stack entries
+  /// Decimal digits of int text (INT/LONG opcodes, int(str)); CPython 3.11's
+  /// default sys.get_int_max_str_digits(). 0 lifts the limit (conversion is
+  /// then quadratic in the length, as in CPython).
+  std::size_t max_int_digits = 4300;
 };
 
 /// Options of `load`, named as np.load's arguments.

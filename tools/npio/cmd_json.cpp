@@ -44,6 +44,7 @@ void run_json(const json_options& o) {
                 : o.encoding == "bytes" ? npio::pickle_encoding::bytes
                                         : npio::pickle_encoding::ascii;
   lo.allow_unknown_classes = o.inert;
+  set_inert_objects(o.inert);
 
   text_out out(stdout);
   npio::loaded l = npio::load(o.file, lo);

@@ -345,6 +345,18 @@ void write_string(text_out& out, std::string_view s) {
     if (c >= 0x80) {
       const std::size_t start = i;
       std::uint32_t cp;
+      if (c == 0xed && i + 2 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xe0) == 0xa0 &&
+          (static_cast<unsigned char>(s[i + 2]) & 0xc0) == 0x80) {
+        // a lone surrogate (a Python str from a surrogatepass pickle): its
+        // \uXXXX escape, as for U arrays; json.loads gives the same str back
+        const unsigned v = 0xd000u | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
+                           (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+        out.put("\\u");
+        for (int sh = 12; sh >= 0; sh -= 4)
+          out.put(hex[(v >> sh) & 15]);
+        i += 3;
+        continue;
+      }
       if (!next_utf8(s, i, cp)) invalid("a string is not valid UTF-8");
       out.put(s.substr(start, i - start));
       continue;
@@ -407,6 +419,10 @@ json big_int_json(std::string_view digits) {
   return json::binary(std::vector<std::uint8_t>(digits.begin(), digits.end()), big_int_subtype);
 }
 
+json raw_text_json(std::string_view text) {
+  return json::binary(std::vector<std::uint8_t>(text.begin(), text.end()), raw_text_subtype);
+}
+
 namespace {
 // Writes a scalar, or the opening bracket of a container (returning true).
 bool write_open(text_out& out, const json& j) {
@@ -438,6 +454,11 @@ bool write_open(text_out& out, const json& j) {
   case json::value_t::binary:
     if (const auto digits = big_int_digits(j)) {
       out.put(*digits);
+      return false;
+    }
+    if (j.get_binary().has_subtype() && j.get_binary().subtype() == raw_text_subtype) {
+      const auto& b = j.get_binary();
+      out.put(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
       return false;
     }
     invalid("a JSON value holds binary data");

@@ -49,6 +49,10 @@ inline constexpr std::uint8_t big_int_subtype = 1;
 std::optional<std::string_view> big_int_digits(const json& j);
 /// A big-int node holding `digits` (not checked).
 json big_int_json(std::string_view digits);
+/// A node that write_json prints as the given JSON text, verbatim: a float
+/// printed at a precision double lacks (long double), from format_float.
+inline constexpr std::uint8_t raw_text_subtype = 2;
+json raw_text_json(std::string_view text);
 
 /// The text of a JSON number or {"$float": ...} tag for a float, per the spec:
 /// the shortest decimal that reads back to the same value at the type's own

@@ -10,6 +10,7 @@
 
 #include "json_array.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -30,9 +31,19 @@ using npio::errc;
 using npio::py::value;
 namespace py = npio::py;
 
+bool inert_objects = false; // `npio json --inert`
+
 [[noreturn]] void invalid(const std::string& msg) {
   throw npio::error(errc::invalid_argument, msg);
 }
+
+} // namespace
+
+void set_inert_objects(bool on) {
+  inert_objects = on;
+}
+
+namespace {
 
 // ---- base64 -------------------------------------------------------------------------
 
@@ -263,23 +274,23 @@ bool swapped(const npio::dtype& dt) {
   return dt.itemsize() > 1 && dt.order() != npio::byte_order::none && !dt.is_native();
 }
 
-double float_at(const npio::dtype& dt, const std::byte* p, std::size_t n, bool& narrow, float& nf) {
+// One float element at its own precision: float16 and float32 as the double
+// read from their shortest text (which prints back as that text), long double
+// as its own shortest text.
+json float_elem_json(const npio::dtype& dt, const std::byte* p, std::size_t n) {
   const bool sw = swapped(dt);
-  narrow = false;
   if (n == 2) {
-    npio::float16 h;
-    h.bits = load<std::uint16_t>(p, sw);
-    nf = static_cast<float>(h);
-    narrow = true;
-    return nf;
+    const std::string t = format_half(load<std::uint16_t>(p, sw));
+    if (t.front() == '{') return float_json(half_to_double(load<std::uint16_t>(p, sw)));
+    return json(std::strtod(t.c_str(), nullptr));
   }
-  if (n == 4) {
-    nf = load<float>(p, sw);
-    narrow = true;
-    return nf;
+  if (n == 4) return narrow_float_json(load<float>(p, sw));
+  if (n == 8) return float_json(load<double>(p, sw));
+  if (n == sizeof(long double)) {
+    const long double x = load<long double>(p, sw);
+    if (!std::isfinite(x)) return float_json(static_cast<double>(x));
+    return raw_text_json(format_float(x));
   }
-  if (n == 8) return load<double>(p, sw);
-  if (n == sizeof(long double)) return static_cast<double>(load<long double>(p, sw));
   throw npio::error(errc::unsupported, "floats of " + std::to_string(n) + " bytes");
 }
 
@@ -320,23 +331,15 @@ json element_json(const npio::array& a, const npio::dtype& dt, const std::byte* 
   }
   const std::size_t n = dt.itemsize();
   switch (dt.kind()) {
-  case 'f': {
-    bool narrow;
-    float nf;
-    const double d = float_at(dt, p, n, narrow, nf);
-    return narrow ? narrow_float_json(nf) : float_json(d);
-  }
+  case 'f':
+    return float_elem_json(dt, p, n);
   case 'c': {
-    bool narrow;
-    float nf;
     const auto half = n / 2;
     const auto sub = npio::dtype::make(
         'f', half, dt.order() == npio::byte_order::none ? std::nullopt : std::optional(dt.order()));
     json parts = json::array();
-    for (int k = 0; k < 2; ++k) {
-      const double d = float_at(sub, p + k * half, half, narrow, nf);
-      parts.push_back(narrow ? narrow_float_json(nf) : float_json(d));
-    }
+    for (int k = 0; k < 2; ++k)
+      parts.push_back(float_elem_json(sub, p + k * half, half));
     return json{{"$complex", parts}};
   }
   case 'M':
@@ -516,10 +519,33 @@ json value_json(const value& root) {
     case py::kind::decimal:
       *dst = json{{"$decimal", v.as<std::string>()}};
       break;
-    case py::kind::global:
-      *dst = json{{"$global", v.module() + "." + v.name()}};
+    case py::kind::global: {
+      // the spec keeps $global for bare references to built-in types; a
+      // reference to any other class is an object only --inert may show
+      static constexpr std::string_view types[] = {
+          "range", "int",  "float", "complex",   "str",  "bytes",  "bytearray", "list",
+          "tuple", "dict", "set",   "frozenset", "bool", "object", "slice"};
+      const std::string q = v.module() + "." + v.name();
+      if (v.module() == "builtins" &&
+          std::find(std::begin(types), std::end(types), v.name()) != std::end(types)) {
+        *dst = json{{"$global", q}};
+      } else if (inert_objects) {
+        json o = json::object();
+        o["class"] = q;
+        o["args"] = json::array();
+        o["state"] = nullptr;
+        *dst = json{{"$object", std::move(o)}};
+      } else {
+        throw npio::error(errc::unsupported, "a reference to " + q +
+                                                 " has no JSON form (--inert shows it as $object)");
+      }
       break;
+    }
     case py::kind::object: {
+      if (!inert_objects)
+        throw npio::error(errc::unsupported, v.object_class() +
+                                                 " values have no JSON form (--inert shows them "
+                                                 "as $object)");
       json o = json::object();
       o["class"] = v.object_class();
       o["args"] = nullptr;

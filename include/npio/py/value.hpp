@@ -123,9 +123,11 @@ public:
   static value bytes(std::string_view b);
   static value bytes(std::span<const std::byte> b);
   static value bytearray(std::string_view b);
+  /// CPython 3.11's default sys.get_int_max_str_digits().
+  static constexpr std::size_t int_max_str_digits = 4300;
   /// An int of any size from decimal text ("-123", "1" followed by 100 zeros).
-  /// Errors: invalid_argument.
-  static value integer(std::string_view decimal);
+  /// Errors: invalid_argument; limit_exceeded past `max_digits` digits (0: no limit).
+  static value integer(std::string_view decimal, std::size_t max_digits = int_max_str_digits);
   /// An int from little-endian two's-complement bytes (pickle LONG1/LONG4 form).
   static value int_from_bytes(std::span<const std::uint8_t> le);
   static value from_uint64(std::uint64_t u);
@@ -203,8 +205,11 @@ public:
   /// Pointer to the inline payload or null: std::int64_t (a small int), double (a float).
   template <class T> const T* get_if() const noexcept;
 
-  /// Decimal digits of an int ("-12345...").
-  std::string int_str() const;
+  /// Decimal digits of an int ("-12345..."). Like CPython's str(int), more
+  /// than `max_digits` digits (0: no limit) are refused: the conversion is
+  /// quadratic in the length.
+  /// Errors: type_mismatch for another kind; limit_exceeded past max_digits.
+  std::string int_str(std::size_t max_digits = int_max_str_digits) const;
   /// Minimal little-endian two's-complement bytes of an int (empty for 0).
   std::vector<std::uint8_t> int_bytes() const;
 
