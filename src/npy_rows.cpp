@@ -192,6 +192,7 @@ struct npy_appender::impl {
   append_options options;
   detail::fd_handle fd;
   npio::header h;
+  std::uint64_t file_end = 0; // the file's size
 
   void open_locked() {
     fd = detail::open_file(path, O_RDWR);
@@ -201,6 +202,7 @@ struct npy_appender::impl {
     if (h.dtype.has_object()) bad("cannot append to an object array (use save)");
     if (h.shape.empty()) bad("cannot append to a 0-d array");
     const std::uint64_t size = detail::file_size(fd.get(), path);
+    file_end = size;
     if (size < h.data_offset + h.data_size)
       throw error(errc::truncated,
                   "file seems not fully written: expected " + std::to_string(h.data_size) +
@@ -208,8 +210,35 @@ struct npy_appender::impl {
                   {}, {}, h.data_offset);
   }
 
+  // Rows held back by options.buffer_bytes, in file order.
+  std::vector<std::byte> pending;
+  std::int64_t pending_rows = 0;
+
   void append(const array& rows) {
     const std::int64_t k = rows_for(h, rows);
+    if (options.buffer_bytes == 0) return commit(rows, k);
+    if (pending.size() + rows.nbytes() > options.buffer_bytes) flush();
+    if (rows.nbytes() >= options.buffer_bytes) return commit(rows, k);
+    if (pending.capacity() < options.buffer_bytes) pending.reserve(options.buffer_bytes);
+    rows.for_each_chunk(h.fortran_order ? order::f : order::c, [&](std::span<const std::byte> b) {
+      pending.insert(pending.end(), b.begin(), b.end());
+    });
+    pending_rows += k;
+  }
+
+  void flush() {
+    if (pending_rows == 0) return;
+    shape_t s = h.shape;
+    s[growth_axis(h)] = pending_rows;
+    const array rows(h.dtype, s, buffer::wrap(pending.data(), pending.size(), false), 0,
+                     std::nullopt, h.fortran_order ? order::f : order::c);
+    commit(rows, pending_rows);
+    pending.clear();
+    pending_rows = 0;
+  }
+
+  // Writes k rows (already checked): the rows, then the header.
+  void commit(const array& rows, std::int64_t k) {
     const std::size_t ax = growth_axis(h);
     std::int64_t new_len = 0;
     std::uint64_t new_size = 0;
@@ -229,10 +258,13 @@ struct npy_appender::impl {
     }
     const std::uint64_t end = h.data_offset + h.data_size;
     write_rows(fd.get(), h, rows, end, path);
-    // Bytes left past the end by an interrupted append go.
-    if (detail::file_size(fd.get(), path) > h.data_offset + new_size &&
-        ::ftruncate(fd.get(), static_cast<off_t>(h.data_offset + new_size)) != 0)
-      detail::throw_os_error("cannot truncate", path, errno);
+    // Bytes left past the end by an interrupted append go (known from open:
+    // while the file is locked, only this appender writes it).
+    if (file_end > h.data_offset + new_size) {
+      if (::ftruncate(fd.get(), static_cast<off_t>(h.data_offset + new_size)) != 0)
+        detail::throw_os_error("cannot truncate", path, errno);
+    }
+    file_end = h.data_offset + new_size;
     if (options.sync) sync_data(fd.get(), path);
     write_at(fd.get(), std::as_bytes(std::span(text)), 0, path);
     if (options.sync) sync_data(fd.get(), path);
@@ -268,8 +300,32 @@ npy_appender::npy_appender(const std::filesystem::path& path, const append_optio
 }
 
 npy_appender::npy_appender(npy_appender&&) noexcept = default;
-npy_appender& npy_appender::operator=(npy_appender&&) noexcept = default;
-npy_appender::~npy_appender() = default;
+npy_appender& npy_appender::operator=(npy_appender&& o) noexcept {
+  if (this != &o) {
+    npy_appender old(std::move(*this)); // flushed by its destructor
+    p_ = std::move(o.p_);
+  }
+  return *this;
+}
+npy_appender::~npy_appender() {
+  if (p_) {
+    try {
+      p_->flush();
+    } catch (const error&) {
+      // Destructors do not throw: call flush() to see the error. The file
+      // still loads as it was before the rows that were held back.
+    }
+  }
+}
+
+void npy_appender::flush() {
+  if (!p_) throw error(errc::invalid_argument, "npy_appender was moved from");
+  try {
+    p_->flush();
+  } catch (const error& e) {
+    throw e.with_context(p_->path.string());
+  }
+}
 
 void npy_appender::append(const array& rows) {
   if (!p_) throw error(errc::invalid_argument, "npy_appender was moved from");
@@ -285,7 +341,7 @@ const header& npy_appender::header() const noexcept {
 }
 
 std::int64_t npy_appender::rows() const noexcept {
-  return p_->h.shape.empty() ? 1 : p_->h.shape[growth_axis(p_->h)];
+  return p_->h.shape[growth_axis(p_->h)] + p_->pending_rows;
 }
 
 void append(const std::filesystem::path& path, const array& rows, const append_options& options) {
@@ -307,7 +363,9 @@ void append(const std::filesystem::path& path, const array& rows, const append_o
       throw e.with_context(path.string());
     }
   }
-  npy_appender(path, options).append(rows);
+  npy_appender a(path, options);
+  a.append(rows);
+  a.flush();
 }
 
 // ---- load_rows ---------------------------------------------------------------------

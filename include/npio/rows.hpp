@@ -23,6 +23,12 @@ struct append_options {
   /// (survives power loss, not only a crash of the process; slower).
   bool sync = false;
   std::size_t max_header_size = 10000; ///< as load_options::max_header_size
+  /// npy_appender only: hold up to this many bytes of rows in memory and write
+  /// them (rows, then header) when full, on flush() and on destruction. 0
+  /// writes every append() through: two writes each (rows, header), so that
+  /// readers see each row at once. Held rows are lost in a crash; the file
+  /// still loads as it was.
+  std::size_t buffer_bytes = 0;
 };
 
 /// Appends `rows` to the .npy file at `path` (used as given) along its growth
@@ -41,7 +47,8 @@ void append(const std::filesystem::path& path, const array& rows,
             const append_options& options = {});
 
 /// Keeps a .npy file open (and flock'ed) for many appends: each append() costs
-/// one write for the rows and one for the header. Movable.
+/// one write for the rows and one for the header, or with
+/// append_options::buffer_bytes, two per buffer full. Movable.
 class npy_appender {
 public:
   /// Opens (or creates, given `dt` and `row_shape`: the shape of one row) the file.
@@ -51,12 +58,16 @@ public:
                         bool fortran_order = false);
   npy_appender(npy_appender&&) noexcept;
   npy_appender& operator=(npy_appender&&) noexcept;
+  /// Flushes, ignoring errors (call flush() to see them).
   ~npy_appender();
-  /// Appends rows as `npio::append` does. Errors: as append.
+  /// Appends rows as `npio::append` does (held back with buffer_bytes).
+  /// Errors: as append.
   void append(const array& rows);
+  /// Writes rows held back by buffer_bytes, then the header. Errors: as append.
+  void flush();
   /// The header as it is now on disk.
   const npio::header& header() const noexcept;
-  /// Length of the growth axis.
+  /// Length of the growth axis, rows held back included.
   std::int64_t rows() const noexcept;
 
   struct impl;

@@ -201,6 +201,31 @@ TEST(Append, CreatesAMissingFileAndTheAppenderKeepsItOpen) {
       npio::load(q).array().equal(npio::array::from(std::vector<std::int16_t>{1, 2, 3, 4})));
 }
 
+TEST(Append, BufferedRowsReachTheFileOnFlush) {
+  temp_dir d;
+  const auto p = d.path() / "log.npy";
+  npio::append_options o;
+  o.buffer_bytes = 100; // 8 rows of 12 bytes
+  {
+    npio::npy_appender app(p, o, npio::dtype::parse("<i4"), {3});
+    for (std::int32_t i = 0; i < 20; ++i)
+      app.append(npio::array::from(std::vector<std::int32_t>{i, 2 * i, 3 * i}));
+    EXPECT_EQ(app.rows(), 20);
+    EXPECT_EQ(npio::read_header(p).shape, (npio::shape_t{16, 3})); // two buffers full
+    app.flush();
+    EXPECT_EQ(npio::read_header(p).shape, (npio::shape_t{20, 3}));
+    // a block larger than the buffer goes straight through
+    app.append(npio::array(npio::dtype::parse("<i4"), {10, 3}));
+    app.append(npio::array::from(std::vector<std::int32_t>{-1, -2, -3}));
+    EXPECT_EQ(npio::read_header(p).shape, (npio::shape_t{30, 3}));
+  } // the destructor flushes
+  const npio::array a = npio::load(p);
+  ASSERT_EQ(a.shape(), (npio::shape_t{31, 3}));
+  EXPECT_EQ(a.at<std::int32_t>(19, 2), 57);
+  EXPECT_EQ(a.at<std::int32_t>(25, 0), 0);
+  EXPECT_EQ(a.at<std::int32_t>(30, 1), -2);
+}
+
 TEST(LoadRows, SlicesAxisZeroLikeNumpy) {
   struct slice {
     std::int64_t b, e;
