@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <npio/npio.hpp>
 #include <string>
 #include <sys/resource.h>
@@ -133,12 +134,15 @@ int bench_slice(const fs::path& dir, double gib) {
   const auto h = npio::read_header(p);
   const std::int64_t b = nrows / 2, n = 64 * 1024; // 256 MiB of rows from the middle
   const std::uint64_t bytes = std::uint64_t(n) * cols * 4;
+  // The process itself (libraries, stack): what every child starts with.
+  const measured idle = in_child([&] { (void)npio::read_header(p); });
   const measured pread = in_child([&] {
-    std::vector<std::byte> buf(bytes);
+    // Uninitialized like load_rows's buffer: pages are faulted in by the read.
+    const std::unique_ptr<std::byte[]> buf(new std::byte[bytes]);
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     std::uint64_t got = 0;
     while (got < bytes) {
-      const ssize_t r = ::pread(fd, buf.data() + got, bytes - got,
+      const ssize_t r = ::pread(fd, buf.get() + got, bytes - got,
                                 static_cast<off_t>(h.data_offset + b * cols * 4 + got));
       if (r <= 0) std::abort();
       got += std::uint64_t(r);
@@ -162,14 +166,15 @@ int bench_slice(const fs::path& dir, double gib) {
   std::printf("rows [%lld, %lld) of a %.1f GiB float32 (%lld, %llu) .npy: %.0f MiB (best of 5)\n",
               (long long)b, (long long)(b + n), gib, (long long)nrows, (unsigned long long)cols,
               double(bytes) / (1 << 20));
-  std::printf("  pread into a buffer  %8.1f ms  max RSS %ld KiB\n", pread.seconds * 1e3,
-              pread.max_rss_kib);
-  std::printf(
-      "  load_rows            %8.1f ms  max RSS %ld KiB  %.2fx time, RSS - slice = %ld KiB\n",
-      rows.seconds * 1e3, rows.max_rss_kib, rows.seconds / pread.seconds,
-      rows.max_rss_kib - long(bytes >> 10));
-  std::printf("  npy_reader, 4 MiB chunks %4.1f ms  max RSS %ld KiB  %.2fx time\n",
-              stream.seconds * 1e3, stream.max_rss_kib, stream.seconds / pread.seconds);
+  const long base = idle.max_rss_kib, slice = long(bytes >> 10);
+  std::printf("  process alone: max RSS %ld KiB; below, RSS beyond it and the slice\n", base);
+  std::printf("  pread into a buffer      %8.1f ms  +%ld KiB\n", pread.seconds * 1e3,
+              pread.max_rss_kib - base - slice);
+  std::printf("  load_rows                %8.1f ms  +%ld KiB  %.2fx pread's time\n",
+              rows.seconds * 1e3, rows.max_rss_kib - base - slice, rows.seconds / pread.seconds);
+  std::printf("  npy_reader, 4 MiB chunks %8.1f ms  +%ld KiB beyond one chunk  %.2fx\n",
+              stream.seconds * 1e3, stream.max_rss_kib - base - 4096,
+              stream.seconds / pread.seconds);
   fs::remove(p);
   return 0;
 }
