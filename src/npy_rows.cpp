@@ -196,8 +196,13 @@ struct npy_appender::impl {
 
   void open_locked() {
     fd = detail::open_file(path, O_RDWR);
-    while (::flock(fd.get(), LOCK_EX) != 0)
+    // Not waiting: an npy_appender of the same process holding the lock would
+    // wait forever.
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK)
+        throw error(errc::io_error, "another npy_appender (or append) is appending to the file");
       if (errno != EINTR) detail::throw_os_error("cannot lock", path, errno);
+    }
     h = detail::read_header_fd(fd.get(), path, options.max_header_size);
     if (h.dtype.has_object()) bad("cannot append to an object array (use save)");
     if (h.shape.empty()) bad("cannot append to a 0-d array");

@@ -39,7 +39,9 @@ struct append_options {
 /// over by the next append). A header without room for the new length (files
 /// from NumPy < 1.24 past a digit boundary, or 21-digit lengths) is rewritten
 /// through a temporary file renamed into place, atomically as save(). A missing
-/// file is created. An advisory flock keeps concurrent appenders apart.
+/// file is created. An advisory flock keeps appenders apart: while one holds
+/// the file (an npy_appender, in this process or another), append fails with
+/// io_error instead of waiting.
 /// Errors: invalid_argument (dtype or shape mismatch, a 0-d file, object arrays),
 /// truncated (the file is shorter than its header says), io_error, and every
 /// header error; messages name the file.

@@ -226,6 +226,25 @@ TEST(Append, BufferedRowsReachTheFileOnFlush) {
   EXPECT_EQ(a.at<std::int32_t>(30, 1), -2);
 }
 
+TEST(Append, AnOpenAppenderLocksTheFile) {
+  temp_dir d;
+  const auto p = d.path() / "log.npy";
+  const auto row = npio::array::from(std::vector<std::int64_t>{1, 2});
+  {
+    npio::npy_appender app(p, {}, npio::dtype::parse("<i8"), {2});
+    app.append(row);
+    try {
+      npio::append(p, row); // fails at once instead of waiting for itself
+      ADD_FAILURE();
+    } catch (const npio::error& e) {
+      EXPECT_EQ(std::string(e.what()),
+                p.string() + ": another npy_appender (or append) is appending to the file");
+    }
+  }
+  npio::append(p, row);
+  EXPECT_EQ(npio::read_header(p).shape, (npio::shape_t{2, 2}));
+}
+
 TEST(LoadRows, SlicesAxisZeroLikeNumpy) {
   struct slice {
     std::int64_t b, e;
