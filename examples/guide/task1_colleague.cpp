@@ -43,7 +43,6 @@ int main(int argc, char** argv) {
   // np.save of a dict: the same 0-d object array, in a .npy.
   const npio::array cfg_array = npio::load(dir / "config.npy", opts);
   const npio::py::value cfg = npio::py::item(cfg_array);
-  // NEW-API: cfg.at("optimizer").as<std::string>() with the key named in errors
   const std::string optimizer = cfg.at("optimizer").as<std::string>();
   // [task1]
 
