@@ -5,6 +5,7 @@
 #include "rows_internal.hpp"
 #include "shape_size.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
@@ -56,9 +57,15 @@ struct npy_reader::impl {
     // Read no more than read_header may accept (it reports a longer header).
     const std::uint64_t want =
         pre + std::min<std::uint64_t>(hlen, std::uint64_t(max_header) * 4 + 1);
-    if (head.size() == 12 && want > 12) {
-      head.resize(static_cast<std::size_t>(want));
-      head.resize(12 + in->read(head.data() + 12, head.size() - 12));
+    // Grow with the bytes that arrive, never from the length field alone.
+    while (head.size() >= 12 && head.size() < want) {
+      const std::size_t have = head.size();
+      const auto step = static_cast<std::size_t>(
+          std::min<std::uint64_t>(want - have, std::max<std::size_t>(have, 1 << 16)));
+      head.resize(have + step);
+      const std::size_t got = in->read(head.data() + have, step);
+      head.resize(have + got);
+      if (got < step) break;
     }
     h = read_header(head, max_header);
     if (h.dtype.has_object())

@@ -29,7 +29,9 @@ header read_header_fd(int fd, const std::filesystem::path& path, std::size_t max
     for (std::size_t k = 0; k < lenfield; ++k)
       hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
     const std::uint64_t limit = std::uint64_t(max_header_size) * 4 + 1;
-    const std::uint64_t need = 8 + lenfield + std::min<std::uint64_t>(hlen, limit);
+    // Never more than the file holds: the length field is the file's word.
+    const std::uint64_t need = std::min<std::uint64_t>(
+        8 + lenfield + std::min<std::uint64_t>(hlen, limit), file_size(fd, path));
     head.resize(static_cast<std::size_t>(need));
     head.resize(pread_full(fd, head.data(), head.size(), 0, path));
     r = try_read_header(head, max_header_size);

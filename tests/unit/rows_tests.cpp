@@ -418,3 +418,18 @@ TEST(ReadHeader, FromAPath) {
     EXPECT_EQ(e.file(), (rows_dir() / "pickle_p3.pkl").string());
   }
 }
+
+TEST(NpyReader, AHeaderLengthIsNotTrustedBeforeTheBytesArrive) {
+  // A v2 header that claims 4 GiB of text: with allow_pickle the header limit
+  // is lifted, and still nothing is allocated beyond the bytes present.
+  temp_dir d;
+  const auto p = d.path() / "claims.npy";
+  std::string f("\x93NUMPY\x02\x00\xff\xff\xff\xff{'descr': '<f8', ", 28);
+  write_file(p, to_bytes(f));
+  npio::load_options o;
+  o.allow_pickle = true;
+  EXPECT_EQ(npio::capture([&] { return npio::npy_reader(p, o).rows(); }).code(), errc::truncated);
+  EXPECT_EQ(npio::capture([&] { return npio::load_rows(p, 0, 1, o); }).code(), errc::truncated);
+  EXPECT_EQ(npio::capture([&] { return npio::read_header(p, std::size_t(1) << 40); }).code(),
+            errc::truncated);
+}
