@@ -138,6 +138,10 @@ void sync_data(int fd, const std::filesystem::path& path) {
 void write_rows(int fd, const header& h, const array& rows, std::uint64_t offset,
                 const std::filesystem::path& path) {
   const order o = h.fortran_order ? order::f : order::c;
+  if (h.fortran_order ? rows.is_f_contiguous() : rows.is_c_contiguous()) {
+    write_at(fd, std::span(rows.data(), rows.nbytes()), offset, path); // one write
+    return;
+  }
   rows.for_each_chunk(
       o,
       [&](std::span<const std::byte> s) {
