@@ -433,3 +433,22 @@ TEST(NpyReader, AHeaderLengthIsNotTrustedBeforeTheBytesArrive) {
   EXPECT_EQ(npio::capture([&] { return npio::read_header(p, std::size_t(1) << 40); }).code(),
             errc::truncated);
 }
+
+TEST(NpyReader, NpiosChunkedDeflateMembers) {
+  // npio deflates large members in independent chunks (docs/npz.md): one
+  // stream to zlib all the same.
+  temp_dir d;
+  npio::array a(npio::dtype::parse("<u4"), {400000, 3});
+  for (std::int64_t i = 0; i < 400000; ++i)
+    for (std::int64_t k = 0; k < 3; ++k)
+      a.set<std::uint32_t>(static_cast<std::uint32_t>((i * 2654435761u + k) % 100003), i, k);
+  const npio::array f = a.copy(npio::order::f);
+  npio::savez_compressed(d.path() / "big.npz", {{"c", a}, {"f", f}});
+  const auto z = npio::npz_file::open(d.path() / "big.npz");
+  EXPECT_GT(z.members()[0].uncompressed_size, 4u << 20);
+  auto r = z.reader("c");
+  EXPECT_EQ(drain(r, 70000), a.tobytes());
+  auto rf = z.reader("f");
+  EXPECT_EQ(rf.axis(), 1u);
+  EXPECT_EQ(drain(rf, 1), f.tobytes(npio::order::f));
+}
