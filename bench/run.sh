@@ -55,3 +55,14 @@ fi
 
 # The one table (docs/performance.md): stdout and DATA/report.md.
 "$python" "$here/table.py" "$data" | tee "$data/report.md"
+
+# Appends vs write() and rows of a sparse 10 GiB .npy vs pread, with max RSS
+# (bench/rows/bench_rows.cpp; the files are removed afterwards).
+# NPIO_BENCH_ROWS=0 skips it; NPIO_BENCH_ROWS_GIB sets the file size.
+if [[ ${NPIO_BENCH_ROWS:-1} != 0 && -x $build/bin/npio_bench_rows ]]; then
+  echo "== rows (bench/rows/bench_rows.cpp)" >&2
+  echo
+  "$build/bin/npio_bench_rows" append "$data/rows"
+  "$build/bin/npio_bench_rows" slice "$data/rows" "${NPIO_BENCH_ROWS_GIB:-10}"
+  rmdir "$data/rows" 2>/dev/null || true
+fi

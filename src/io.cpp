@@ -2,6 +2,7 @@
 // and atomic writers.
 #include "file.hpp"
 #include "hooks.hpp"
+#include "sniff.hpp"
 
 #include <array>
 #include <cstring>
@@ -265,10 +266,14 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
     return detail::open_npz(std::move(all), o);
   }
   if (got < 6 || std::memcmp(prefix.data(), npy_magic, 6) != 0) {
-    if (!o.allow_pickle)
-      throw error(errc::pickle_disallowed,
-                  "This file contains pickled (object) data. If you trust the file you can load "
-                  "it unsafely using the `allow_pickle=` keyword argument or `pickle.load()`.");
+    // Neither .npy nor zip: np.load would unpickle it. Only what starts like a
+    // pickle is one; anything else is bad_magic, showing its first bytes.
+    if (got == 6) {
+      prefix.resize(detail::sniff_bytes);
+      prefix.resize(6 + src.read(prefix.data() + 6, detail::sniff_bytes - 6));
+    }
+    if (!detail::looks_like_pickle(prefix)) detail::throw_not_npy(prefix);
+    if (!o.allow_pickle) detail::throw_pickle_disallowed(prefix);
     std::vector<std::byte> all = src.read_rest(o.max_data_bytes);
     all.insert(all.begin(), prefix.begin(), prefix.end());
     return detail::read_raw_pickle(all, o);

@@ -3,6 +3,7 @@
 #include "file.hpp"
 #include "hooks.hpp"
 #include "literal.hpp"
+#include "rows_internal.hpp"
 #include "zip.hpp"
 
 #include <algorithm>
@@ -296,6 +297,19 @@ header npz_file::header_of(std::string_view key) const {
   } catch (const error& err) {
     throw err.with_context(p_->label(), e.name);
   }
+}
+
+npy_reader npz_file::reader(std::string_view key) const {
+  const std::size_t i = p_->find(key);
+  const auto& e = p_->dir.entries[i];
+  try {
+    // The whole member need not fit max_data_bytes: each chunk is checked.
+    zip::check_member(*p_->src, e, std::numeric_limits<std::uint64_t>::max());
+  } catch (const error& err) {
+    throw err.with_context(p_->label(), e.name);
+  }
+  return detail::make_npy_reader(detail::open_member_stream(p_->src, e), p_->options, p_->label(),
+                                 e.name);
 }
 
 array npz_file::at(std::string_view key) const {

@@ -83,6 +83,9 @@ struct header {
 header read_header(std::span<const std::byte> bytes, std::size_t max_header_size = 10000);
 result<header> try_read_header(std::span<const std::byte> bytes,
                                std::size_t max_header_size = 10000) noexcept;
+/// The header of a .npy file, reading only the header's bytes (see rows.hpp
+/// for reading rows). Errors: io_error, and as above; messages name the file.
+header read_header(const std::filesystem::path& path, std::size_t max_header_size = 10000);
 
 /// The magic, version, length and header text np.save writes for this dtype,
 /// shape and order: byte-identical to NumPy >= 1.24, 64-byte aligned.

@@ -5,6 +5,7 @@
 #include <functional>
 #include <initializer_list>
 #include <npio/io.hpp>
+#include <npio/rows.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +66,12 @@ public:
   /// listing large archives; the data and its CRC are not read).
   /// Errors: zip_no_member, type_mismatch (not a .npy member), every header error.
   header header_of(std::string_view key) const;
+  /// Streams one .npy member in chunks of rows (see npy_reader), inflating
+  /// deflated members as they are read: memory is one chunk plus 256 KiB. The
+  /// reader shares the open file; the CRC-32 is checked after the last chunk.
+  /// Errors: zip_no_member, unsupported (bzip2 and lzma members, object
+  /// arrays), every header error; reading: zip_crc, zip_bad_archive, truncated.
+  npy_reader reader(std::string_view key) const;
   /// Loads every .npy member (in archive order, other members skipped),
   /// decompressing members in parallel on up to `threads` threads (0: all cores).
   /// Errors: as at().

@@ -1,0 +1,196 @@
+// Appends and partial reads against plain system calls (issue 11), with max RSS.
+//   npio_bench_rows append DIR        1,000 appends of 1 KiB rows vs 1,000 write()s
+//   npio_bench_rows slice DIR [GiB]   rows from a sparse GiB-sized .npy (default 10)
+//                                     by load_rows and npy_reader vs pread of the same bytes
+// Each measurement runs in a child process so that its max RSS is its own.
+// The files are created in DIR and removed afterwards.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <functional>
+#include <memory>
+#include <npio/npio.hpp>
+#include <string>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct measured {
+  double seconds = 0;
+  long max_rss_kib = 0;
+};
+
+// Runs f in a child; returns the best of `reps` wall times and the child's max RSS.
+measured in_child(const std::function<void()>& f, int reps = 5) {
+  measured best{1e30, 0};
+  for (int i = 0; i < reps; ++i) {
+    int pipefd[2];
+    if (::pipe(pipefd) != 0) std::abort();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipefd[0]);
+      const auto t0 = clk::now();
+      try {
+        f();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench: %s\n", e.what());
+        ::_exit(1);
+      }
+      const double s = std::chrono::duration<double>(clk::now() - t0).count();
+      if (::write(pipefd[1], &s, sizeof s) != sizeof s) ::_exit(1);
+      ::_exit(0);
+    }
+    ::close(pipefd[1]);
+    double s = 0;
+    const bool ok = ::read(pipefd[0], &s, sizeof s) == sizeof s;
+    ::close(pipefd[0]);
+    int status = 0;
+    rusage ru{};
+    ::wait4(pid, &status, 0, &ru);
+    if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "bench: child failed\n");
+      std::exit(1);
+    }
+    best.seconds = std::min(best.seconds, s);
+    best.max_rss_kib = std::max(best.max_rss_kib, ru.ru_maxrss);
+  }
+  return best;
+}
+
+void write_all(int fd, const void* p, std::size_t n) {
+  if (::write(fd, p, n) != static_cast<ssize_t>(n)) std::abort();
+}
+
+int bench_append(const fs::path& dir) {
+  constexpr int rows = 1000;
+  const npio::shape_t row_shape{256}; // 256 float32: 1 KiB
+  std::vector<float> row(256, 1.5f);
+  const npio::array one = npio::array::from(row);
+  const auto p = dir / "append.npy", q = dir / "plain.bin";
+  const measured plain = in_child([&] {
+    const int fd = ::open(q.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    for (int i = 0; i < rows; ++i)
+      write_all(fd, row.data(), 1024);
+    ::close(fd);
+  });
+  const measured app = in_child([&] {
+    fs::remove(p);
+    npio::npy_appender a(p, {}, npio::dtype::parse("<f4"), row_shape);
+    for (int i = 0; i < rows; ++i)
+      a.append(one);
+  });
+  const measured buffered = in_child([&] {
+    fs::remove(p);
+    npio::append_options o;
+    o.buffer_bytes = 64 << 10;
+    npio::npy_appender a(p, o, npio::dtype::parse("<f4"), row_shape);
+    for (int i = 0; i < rows; ++i)
+      a.append(one);
+    a.flush();
+  });
+  const measured oneshot = in_child([&] {
+    fs::remove(p);
+    npio::save(p, npio::array(npio::dtype::parse("<f4"), {0, 256}));
+    for (int i = 0; i < rows; ++i)
+      npio::append(p, one);
+  });
+  if (npio::read_header(p).shape != npio::shape_t{rows, 256}) return 1;
+  std::printf("append: 1,000 rows of 1 KiB (best of 5)\n");
+  std::printf("  plain write()s       %8.1f us\n", plain.seconds * 1e6);
+  std::printf("  npy_appender         %8.1f us  %.2fx\n", app.seconds * 1e6,
+              app.seconds / plain.seconds);
+  std::printf("  npy_appender, buffer_bytes = 64 KiB %8.1f us  %.2fx\n", buffered.seconds * 1e6,
+              buffered.seconds / plain.seconds);
+  std::printf("  npio::append (open, lock, write rows, write header, close each time)\n"
+              "                       %8.1f us  %.2fx\n",
+              oneshot.seconds * 1e6, oneshot.seconds / plain.seconds);
+  fs::remove(p);
+  fs::remove(q);
+  return 0;
+}
+
+int bench_slice(const fs::path& dir, double gib) {
+  const auto p = dir / "big.npy";
+  const std::uint64_t cols = 1024; // float32: 4 KiB rows
+  const auto nrows = static_cast<std::int64_t>(gib * double(1ull << 30) / double(cols * 4));
+  {
+    // A sparse file: the header, then a hole the size of the data.
+    const std::string head =
+        npio::format_header(npio::dtype::parse("<f4"), {nrows, std::int64_t(cols)}, false);
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    write_all(fd, head.data(), head.size());
+    if (::ftruncate(fd, static_cast<off_t>(head.size() + std::uint64_t(nrows) * cols * 4)) != 0)
+      std::abort();
+    ::close(fd);
+  }
+  const auto h = npio::read_header(p);
+  const std::int64_t b = nrows / 2, n = 64 * 1024; // 256 MiB of rows from the middle
+  const std::uint64_t bytes = std::uint64_t(n) * cols * 4;
+  // The process itself (libraries, stack): what every child starts with.
+  const measured idle = in_child([&] { (void)npio::read_header(p); });
+  const measured pread = in_child([&] {
+    // Uninitialized like load_rows's buffer: pages are faulted in by the read.
+    const std::unique_ptr<std::byte[]> buf(new std::byte[bytes]);
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    std::uint64_t got = 0;
+    while (got < bytes) {
+      const ssize_t r = ::pread(fd, buf.get() + got, bytes - got,
+                                static_cast<off_t>(h.data_offset + b * cols * 4 + got));
+      if (r <= 0) std::abort();
+      got += std::uint64_t(r);
+    }
+    ::close(fd);
+  });
+  const measured rows = in_child([&] {
+    const npio::array a = npio::load_rows(p, b, b + n);
+    if (a.nbytes() != bytes) std::abort();
+  });
+  const measured stream = in_child([&] {
+    // 256 MiB of rows in 4 MiB chunks from the start: one chunk in memory at a time.
+    npio::npy_reader r(p);
+    std::int64_t seen = 0;
+    while (seen < n) {
+      auto c = r.next(1024);
+      if (!c) std::abort();
+      seen += c->shape()[0];
+    }
+  });
+  std::printf("rows [%lld, %lld) of a %.1f GiB float32 (%lld, %llu) .npy: %.0f MiB (best of 5)\n",
+              (long long)b, (long long)(b + n), gib, (long long)nrows, (unsigned long long)cols,
+              double(bytes) / (1 << 20));
+  const long base = idle.max_rss_kib, slice = long(bytes >> 10);
+  std::printf("  process alone: max RSS %ld KiB; below, RSS beyond it and the slice\n", base);
+  std::printf("  pread into a buffer      %8.1f ms  +%ld KiB\n", pread.seconds * 1e3,
+              pread.max_rss_kib - base - slice);
+  std::printf("  load_rows                %8.1f ms  +%ld KiB  %.2fx pread's time\n",
+              rows.seconds * 1e3, rows.max_rss_kib - base - slice, rows.seconds / pread.seconds);
+  std::printf("  npy_reader, 4 MiB chunks %8.1f ms  +%ld KiB beyond one chunk  %.2fx\n",
+              stream.seconds * 1e3, stream.max_rss_kib - base - 4096,
+              stream.seconds / pread.seconds);
+  fs::remove(p);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: npio_bench_rows append|slice DIR [GiB]\n");
+    return 2;
+  }
+  const std::string what = argv[1];
+  const fs::path dir = argv[2];
+  fs::create_directories(dir);
+  if (what == "append") return bench_append(dir);
+  if (what == "slice") return bench_slice(dir, argc > 3 ? std::atof(argv[3]) : 10.0);
+  std::fprintf(stderr, "npio_bench_rows: unknown benchmark %s\n", argv[1]);
+  return 2;
+}
