@@ -833,7 +833,6 @@ struct element_writer {
       out.put('[');
       bool first = true;
       for (const auto& f : dt.fields()) {
-        if (f.name.empty()) continue; // padding
         if (!first) out.put(", ");
         first = false;
         element(f.type, p + f.offset);
@@ -1326,15 +1325,12 @@ struct element_reader {
   void element(const npio::dtype& dt, std::byte* p, const json& j) {
     if (dt.is_subarray()) return nested(dt.base(), dt.shape(), 0, p, j);
     if (dt.is_structured()) {
-      std::size_t named = 0;
-      for (const auto& f : dt.fields())
-        named += !f.name.empty();
+      const std::size_t named = dt.fields().size();
       if (!j.is_array() || j.size() != named)
         bad("expected a list of " + std::to_string(named) + " field values, got " +
             (j.is_array() ? "a list of " + std::to_string(j.size()) : std::string(type_name(j))));
       std::size_t k = 0;
       for (const auto& f : dt.fields()) {
-        if (f.name.empty()) continue;
         path.push_back({&f.name, 0});
         element(f.type, p + f.offset, j[k++]);
         path.pop_back();

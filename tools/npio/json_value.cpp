@@ -315,7 +315,7 @@ json element_json(const npio::array& a, const npio::dtype& dt, const std::byte* 
   if (dt.is_structured()) {
     json out = json::array();
     for (const auto& f : dt.fields())
-      if (!f.name.empty()) out.push_back(element_json(a, f.type, p + f.offset));
+      out.push_back(element_json(a, f.type, p + f.offset));
     return out;
   }
   const std::size_t n = dt.itemsize();
@@ -776,7 +776,6 @@ void element_from_json(npio::array& a, const npio::dtype& dt, std::byte* p, cons
     if (!j.is_array()) invalid("a structured element must be a list of field values");
     std::size_t i = 0;
     for (const auto& f : dt.fields()) {
-      if (f.name.empty()) continue;
       if (i >= j.size()) invalid("structured element has too few fields");
       element_from_json(a, f.type, p + f.offset, j[i++]);
     }

@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Wrong answers listed in issue #10, checked against NumPy: `npio json`
+prints what np.load reads, and `npio from-json` writes back the bytes
+np.save writes.
+
+Usage: test_issue10.py PATH_TO_npio
+"""
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from checks import check, finish, npio
+
+
+def roundtrip(name, d, arr):
+    """np.save arr, check `npio json` against NumPy's values, then check that
+    `npio from-json` on that output gives np.save's bytes; returns the doc."""
+    src, back, js = (os.path.join(d, name + s) for s in (".npy", ".back.npy", ".json"))
+    np.save(src, arr)
+    r = npio("json", src)
+    check(name + " json exit", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return None
+    with open(js, "wb") as f:
+        f.write(r.stdout)
+    r2 = npio("from-json", js, back)
+    check(name + " from-json exit", r2.returncode == 0, r2.stderr)
+    if r2.returncode == 0:
+        with open(src, "rb") as a, open(back, "rb") as b:
+            check(name + " byte-identical", a.read() == b.read())
+    return json.loads(r.stdout)
+
+
+with tempfile.TemporaryDirectory() as d:
+    # 1. A '' field that is not void is a real field (test_format.py's dtype).
+    dt = np.dtype({"names": ["a", "", "b"], "formats": ["i4"] * 3})
+    a = np.zeros(2, dt)
+    for i, row in enumerate([(1, 2, 3), (4, 5, 6)]):
+        a[i] = row
+    doc = roundtrip("empty_name", d, a)
+    if doc:
+        check("empty_name data", doc["data"] == [list(t) for t in a.tolist()], doc["data"])
+        check("empty_name dtype", doc["dtype"] == [["a", "<i4"], ["", "<i4"], ["b", "<i4"]],
+              doc["dtype"])
+    # ... next to a real padding entry ('' of void type), which stays dropped
+    dt = np.dtype({"names": ["", "b"], "formats": ["u1", "i2"], "offsets": [0, 2], "itemsize": 6})
+    a = np.zeros(1, dt)
+    a[0] = (7, -3)
+    doc = roundtrip("empty_name_pad", d, a)
+    if doc:
+        check("empty_name_pad data", doc["data"] == [[7, -3]], doc["data"])
+    # ... and inside an object array (the pickle path)
+    o = np.empty(1, object)
+    o[0] = np.array([(1, 2, 3)], np.dtype({"names": ["a", "", "b"], "formats": ["i4"] * 3}))
+    src = os.path.join(d, "empty_name_obj.npy")
+    np.save(src, o)
+    r = npio("json", "--allow-pickle", src)
+    check("empty_name obj exit", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        got = json.loads(r.stdout)["data"][0]["$ndarray"]["data"]
+        check("empty_name obj data", got == [[1, 2, 3]], got)
+
+finish()
