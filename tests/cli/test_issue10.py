@@ -62,4 +62,30 @@ with tempfile.TemporaryDirectory() as d:
         got = json.loads(r.stdout)["data"][0]["$ndarray"]["data"]
         check("empty_name obj data", got == [[1, 2, 3]], got)
 
+    # 2. Lone surrogates in a U array: escaped as \uXXXX, read back exactly.
+    a = np.array(["a\ud834b", "\udd1e", "x\udfff\ud800", "\ufdd0\ud83d", "ok"], "<U4")
+    doc = roundtrip("surrogates", d, a)
+    if doc:
+        check("surrogates data", doc["data"] == a.tolist(), doc["data"])
+        with open(os.path.join(d, "surrogates.json"), "rb") as f:
+            text = f.read()
+        check("surrogates escaped", b"\\ud834" in text and b"\\udd1e" in text, text)
+    a = np.array(["\ud834"], ">U1")  # big-endian, and a struct holding one
+    roundtrip("surrogates_be", d, a)
+    s = np.zeros(1, [("t", "<U2"), ("n", "<i2")])
+    s[0] = ("\udc00z", 5)
+    doc = roundtrip("surrogates_struct", d, s)
+    if doc:
+        check("surrogates_struct data", doc["data"] == [["\udc00z", 5]], doc["data"])
+    # A pair written by hand is one code point; U+FDD0 in text stays itself.
+    js = os.path.join(d, "pair.json")
+    with open(js, "w", encoding="utf-8") as f:
+        f.write('{"dtype": "<U3", "shape": [2], "fortran_order": false,'
+                ' "data": ["\\ud834\\udd1e\\udc01", "\ufdd0\\ufdd0\\ud800"]}')
+    r = npio("from-json", js, os.path.join(d, "pair.npy"))
+    check("pair exit", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        got = np.load(os.path.join(d, "pair.npy")).tolist()
+        check("pair data", got == ["\U0001d11e\udc01", "\ufdd0\ufdd0\ud800"], got)
+
 finish()
