@@ -33,6 +33,15 @@ def roundtrip(name, d, arr):
     return json.loads(r.stdout)
 
 
+def fill(a):
+    """Gives every leaf field of a distinct small values."""
+    if a.dtype.names:
+        for n in a.dtype.names:
+            fill(a[n])
+    else:
+        a[...] = (np.arange(a.size) % 100 + 1).reshape(a.shape)
+
+
 with tempfile.TemporaryDirectory() as d:
     # 1. A '' field that is not void is a real field (test_format.py's dtype).
     dt = np.dtype({"names": ["a", "", "b"], "formats": ["i4"] * 3})
@@ -87,5 +96,24 @@ with tempfile.TemporaryDirectory() as d:
     if r.returncode == 0:
         got = np.load(os.path.join(d, "pair.npy")).tolist()
         check("pair data", got == ["\U0001d11e\udc01", "\ufdd0\ufdd0\ud800"], got)
+
+    # 3. from-json takes the dtype json writes for a subarray of a subarray of
+    # a struct (test_format.py's descr_to_dtype cases).
+    inner = np.dtype({"names": ["a", "b"], "formats": ["i1", "i1"], "offsets": [0, 4],
+                      "itemsize": 8})
+    for k, dt in enumerate([
+            np.dtype([("x", ((inner, (3,)), (4,)))]),
+            np.dtype([("x", ((inner, (3,)), (4,))), ("y", "<f2", (2,))]),
+            np.dtype([("x", (("<i2", (2,)), (3,)))]),
+            np.dtype([("x", ([("p", "<u2"), ("q", ((inner, (1,)), (2,)))], (2,)))]),
+            np.dtype((inner, (2,))),
+            np.dtype(([("a", "<i4"), ("b", "<i4")], (2, 2)))]):
+        a = np.zeros(2, dt)
+        fill(a)  # the fields only: padding bytes are not in the JSON
+        doc = roundtrip(f"nested_subarray_{k}", d, a)
+        if doc:
+            check(f"nested_subarray_{k} descr", doc["dtype"] ==
+                  json.loads(json.dumps(np.lib.format.header_data_from_array_1_0(a)["descr"])),
+                  doc["dtype"])
 
 finish()

@@ -717,10 +717,16 @@ std::string descr_py(const json& j, int depth) {
     fail(npio::errc::limit_exceeded, "dtype nesting is too deep");
   if (j.is_string()) return py_quote(j.get_ref<const std::string&>());
   if (!j.is_array()) invalid("a dtype must be a string or a list");
-  if (!j.empty() && j[0].is_string() && j.size() == 2 && !j[1].is_string()) {
-    // A subarray ("<f8", [2, 3]), as a top-level descr tuple.
-    return fmt::format("({}, {})", py_quote(j[0].get_ref<const std::string&>()), shape_py(j[1]));
-  }
+  // A subarray (TYPE, SHAPE): ["<f8", [2, 3]], or with a struct or another
+  // subarray as TYPE. A struct's entries are lists starting with a name, so
+  // a list of integers in second place is a shape.
+  const auto is_shape = [](const json& s) {
+    return s.is_number_integer() ||
+           (s.is_array() &&
+            std::all_of(s.begin(), s.end(), [](const json& d) { return d.is_number_integer(); }));
+  };
+  if (j.size() == 2 && (j[0].is_string() || j[0].is_array()) && is_shape(j[1]))
+    return fmt::format("({}, {})", descr_py(j[0], depth + 1), shape_py(j[1]));
   std::string out = "[";
   for (std::size_t k = 0; k < j.size(); ++k) {
     const json& f = j[k];
