@@ -8,10 +8,13 @@ Usage: test_issue10.py PATH_TO_npio
 import json
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
 from checks import check, finish, npio
+
+warnings.simplefilter("ignore", UserWarning)  # np.save: "Stored array in format 3.0"
 
 
 def roundtrip(name, d, arr):
@@ -115,5 +118,25 @@ with tempfile.TemporaryDirectory() as d:
             check(f"nested_subarray_{k} descr", doc["dtype"] ==
                   json.loads(json.dumps(np.lib.format.header_data_from_array_1_0(a)["descr"])),
                   doc["dtype"])
+
+    # 4. Field names that repr() escapes (U+2028, U+0085, ...) come out the same
+    # in a typed array and inside an object array.
+    for k, names in enumerate([["b\u2028", "a\x85"], ["\x00\t\\'\"", "\U0001f600\xe9"]]):
+        dt = np.dtype([(names[0], "<i2"), (names[1], "|u1")])
+        want = [[names[0], "<i2"], [names[1], "|u1"]]
+        t = np.array([(1, 2)], dt)
+        doc = roundtrip(f"names_{k}", d, t)
+        if doc:
+            check(f"names_{k} typed dtype", doc["dtype"] == want, doc["dtype"])
+        o = np.empty(2, object)
+        o[0], o[1] = t, t[0]
+        src = os.path.join(d, f"names_{k}_obj.npy")
+        np.save(src, o)
+        r = npio("json", "--allow-pickle", src)
+        check(f"names_{k} obj exit", r.returncode == 0, r.stderr)
+        if r.returncode == 0:
+            got = json.loads(r.stdout)["data"]
+            check(f"names_{k} obj ndarray dtype", got[0]["$ndarray"]["dtype"] == want, got[0])
+            check(f"names_{k} obj scalar dtype", got[1]["$scalar"]["dtype"] == want, got[1])
 
 finish()
