@@ -2,6 +2,7 @@
 // and atomic writers.
 #include "file.hpp"
 #include "hooks.hpp"
+#include "shape_size.hpp"
 
 #include <array>
 #include <cstring>
@@ -448,10 +449,7 @@ npy_writer::npy_writer(const std::filesystem::path& path, const dtype& dt, const
     if (dt.has_object())
       throw error(errc::invalid_argument, "npy_writer cannot stream object arrays; use save");
     const array probe(dt, shape_t{0}); // validates the dtype
-    std::uint64_t n = dt.itemsize();
-    for (auto d : shape)
-      if (d < 0 || __builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n))
-        throw error(errc::bad_shape, "invalid shape");
+    const std::uint64_t n = detail::checked_nbytes(shape, dt.itemsize());
     const std::string head = format_header(probe.dtype(), shape, fortran_order, options.version);
     detail::atomic_file f(target);
     f.reserve(head.size() + n);
