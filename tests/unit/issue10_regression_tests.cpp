@@ -62,6 +62,27 @@ TEST(issue10, npy_writer_writes_what_load_reads) {
   EXPECT_EQ(a.nbytes(), 0u);
 }
 
+TEST(issue10, npy_writer_subarray_dtype_joins_the_shape) {
+  // It wrote shape (2,) of <f8 in the header, then 64 bytes of data.
+  temp_dir d;
+  const auto dt = npio::dtype::from_descr("('<f8', (4,))");
+  {
+    npio::npy_writer w(d / "a.npy", dt, {2});
+    EXPECT_EQ(w.remaining(), 64u);
+    std::vector<double> v(8);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<double>(i);
+    w.write(std::as_bytes(std::span(v)));
+    w.commit();
+  }
+  const npio::array a = npio::load(d / "a.npy");
+  EXPECT_EQ(a.shape(), (shape_t{2, 4}));
+  EXPECT_EQ(a.dtype().str(), "<f8");
+  EXPECT_EQ(a.view<double>()[7], 7.0);
+  EXPECT_EQ(code_of([&] { npio::npy_writer w(d / "b.npy", dt, {0, big}); }), errc::size_overflow);
+  EXPECT_FALSE(fs::exists(d / "b.npy"));
+}
+
 TEST(issue10, open_memmap_w_plus_refuses_before_writing) {
   for (const auto& shape : refused) {
     temp_dir d;
