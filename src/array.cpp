@@ -130,18 +130,7 @@ shape_t contiguous_strides(const shape_t& shape, std::size_t itemsize, order o) 
   return st;
 }
 
-namespace {
-std::uint64_t checked_nbytes(const shape_t& shape, std::size_t itemsize) {
-  if (shape.size() > max_ndim)
-    throw error(errc::bad_shape, "more than " + std::to_string(max_ndim) + " dimensions");
-  for (auto d : shape)
-    if (d < 0) throw error(errc::bad_shape, "negative dimensions are not allowed");
-  std::uint64_t n = 0;
-  if (detail::shape_nbytes(shape, itemsize, n) != detail::size_check::ok)
-    throw error(errc::size_overflow, "array is too large");
-  return n;
-}
-} // namespace
+using detail::checked_nbytes;
 
 array::array() : shape_{0}, strides_{8}, buf_(buffer::allocate(0)) {}
 

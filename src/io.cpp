@@ -2,6 +2,7 @@
 // and atomic writers.
 #include "file.hpp"
 #include "hooks.hpp"
+#include "shape_size.hpp"
 #include "sniff.hpp"
 
 #include <array>
@@ -453,11 +454,13 @@ npy_writer::npy_writer(const std::filesystem::path& path, const dtype& dt, const
     if (dt.has_object())
       throw error(errc::invalid_argument, "npy_writer cannot stream object arrays; use save");
     const array probe(dt, shape_t{0}); // validates the dtype
-    std::uint64_t n = dt.itemsize();
-    for (auto d : shape)
-      if (d < 0 || __builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n))
-        throw error(errc::bad_shape, "invalid shape");
-    const std::string head = format_header(probe.dtype(), shape, fortran_order, options.version);
+    // As open_memmap(w+) and NumPy's arrays: a subarray dtype's dimensions
+    // join the shape, and the header holds its base.
+    shape_t full = shape;
+    for (auto d : dt.shape())
+      full.push_back(d);
+    const std::uint64_t n = detail::checked_nbytes(full, probe.dtype().itemsize());
+    const std::string head = format_header(probe.dtype(), full, fortran_order, options.version);
     detail::atomic_file f(target);
     f.reserve(head.size() + n);
     f.write(std::as_bytes(std::span(head)));

@@ -1,6 +1,7 @@
 // open_memmap and load(mmap_mode) on POSIX: arrays that are views of a file
 // mapping, which stays alive as long as any view of it does.
 #include "file.hpp"
+#include "shape_size.hpp"
 
 #include <array>
 #include <cerrno>
@@ -83,13 +84,10 @@ array open_memmap(const std::filesystem::path& path, mmap_mode mode, std::option
       if (dt->has_object()) no_objects();
       // Validate through the array model (subarray dtypes, overflow), then size the file.
       const array probe(*dt, shape_t{0});
-      std::uint64_t n = probe.dtype().itemsize();
       shape_t full = *shape;
       for (auto d : dt->shape())
         full.push_back(d);
-      for (auto d : full)
-        if (d < 0 || __builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n))
-          throw error(errc::bad_shape, "invalid shape for open_memmap");
+      const std::uint64_t n = detail::checked_nbytes(full, probe.dtype().itemsize());
       const std::string head = format_header(probe.dtype(), full, fortran_order, version);
       detail::atomic_file f(path);
       f.write(std::as_bytes(std::span(head)));

@@ -566,7 +566,6 @@ void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const va
     const auto& it = v.items();
     std::size_t i = 0;
     for (const auto& f : dt.fields()) {
-      if (f.name.empty()) continue;
       if (i >= it.size()) bad(cx, "structured element has too few fields");
       store_element(a, f.type, p + f.offset, it[i++], cx);
     }

@@ -1918,7 +1918,6 @@ value element_value(const npio::array& a, const npio::dtype& dt, const std::byte
   if (dt.is_structured()) {
     std::vector<value> out;
     for (const auto& f : dt.fields()) {
-      if (f.name.empty()) continue;
       out.push_back(element_value(a, f.type, p + f.offset));
     }
     return value::tuple(std::move(out));

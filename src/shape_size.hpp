@@ -1,10 +1,13 @@
 // The byte size of an array's data from its shape, checked as NumPy checks
-// it; shared by the header parser and array's constructors.
+// it; shared by the header parser, array's constructors and the writers
+// (npy_writer, open_memmap w+), so that nothing is written that load refuses.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <npio/array.hpp>
+#include <npio/error.hpp>
+#include <string>
 
 namespace npio {
 inline namespace v1 {
@@ -32,6 +35,20 @@ inline size_check shape_nbytes(const shape_t& shape, std::uint64_t itemsize,
     return size_check::too_large;
   if (empty) nbytes = 0;
   return size_check::ok;
+}
+
+// shape_nbytes as an error: more than max_ndim dimensions or a negative one is
+// bad_shape, a size beyond the cap (a zero dimension hides nothing) is
+// size_overflow.
+inline std::uint64_t checked_nbytes(const shape_t& shape, std::uint64_t itemsize) {
+  if (shape.size() > max_ndim)
+    throw error(errc::bad_shape, "more than " + std::to_string(max_ndim) + " dimensions");
+  for (auto d : shape)
+    if (d < 0) throw error(errc::bad_shape, "negative dimensions are not allowed");
+  std::uint64_t n = 0;
+  if (shape_nbytes(shape, itemsize, n) != size_check::ok)
+    throw error(errc::size_overflow, "array is too large");
+  return n;
 }
 
 } // namespace detail

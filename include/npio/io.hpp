@@ -174,7 +174,9 @@ void replace_file(const std::filesystem::path& from, const std::filesystem::path
 /// from the data source, say) removes the temporary file.
 class npy_writer {
 public:
-  /// Errors: io_error, invalid_argument (object dtype).
+  /// Errors: io_error, invalid_argument (object dtype), bad_shape (a negative dimension),
+  /// size_overflow (a shape load would refuse, a zero dimension included); nothing is
+  /// written then.
   npy_writer(const std::filesystem::path& path, const dtype& dt, const shape_t& shape,
              bool fortran_order = false, const save_options& options = {});
   npy_writer(npy_writer&&) noexcept;
@@ -195,7 +197,8 @@ private:
 /// an existing file; w_plus creates (or replaces) one from dtype, shape and
 /// fortran_order, and the result is writeable. The returned array keeps the
 /// mapping alive, and so does every view of it.
-/// Errors: as load, plus invalid_argument (object dtypes, w_plus without dtype/shape).
+/// Errors: as load, plus invalid_argument (object dtypes, w_plus without dtype/shape),
+/// bad_shape and size_overflow (w_plus: checked as load checks, before anything is written).
 array open_memmap(const std::filesystem::path& path, mmap_mode mode = mmap_mode::r_plus,
                   std::optional<dtype> dt = std::nullopt,
                   std::optional<shape_t> shape = std::nullopt, bool fortran_order = false,

@@ -307,8 +307,15 @@ bool valid_code_point(std::uint32_t cp) noexcept {
   return cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
 }
 
-// Decodes one UTF-8 sequence at s[i]; returns false when malformed.
-bool next_utf8(std::string_view s, std::size_t& i, std::uint32_t& cp) noexcept {
+bool is_surrogate(std::uint32_t cp) noexcept {
+  return cp >= 0xD800 && cp <= 0xDFFF;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns false when malformed. With
+// `surrogates`, the 3-byte sequences of U+D800 to U+DFFF (WTF-8) are taken:
+// text elements may hold lone surrogates (json.md).
+bool next_utf8(std::string_view s, std::size_t& i, std::uint32_t& cp,
+               bool surrogates = false) noexcept {
   const auto b0 = static_cast<unsigned char>(s[i]);
   int len;
   std::uint32_t min;
@@ -331,11 +338,13 @@ bool next_utf8(std::string_view s, std::size_t& i, std::uint32_t& cp) noexcept {
     if ((b & 0xC0) != 0x80) return false;
     cp = cp << 6 | (b & 0x3Fu);
   }
-  if (cp < min || !valid_code_point(cp)) return false;
+  if (cp < min || cp > 0x10FFFF || (!surrogates && is_surrogate(cp))) return false;
   i += static_cast<std::size_t>(len);
   return true;
 }
 
+// s may hold lone surrogates (WTF-8: U arrays and Python strs can), written
+// as `\\uXXXX`; json.loads gives the same str back.
 void write_string(text_out& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.put('"');
@@ -345,20 +354,14 @@ void write_string(text_out& out, std::string_view s) {
     if (c >= 0x80) {
       const std::size_t start = i;
       std::uint32_t cp;
-      if (c == 0xed && i + 2 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xe0) == 0xa0 &&
-          (static_cast<unsigned char>(s[i + 2]) & 0xc0) == 0x80) {
-        // a lone surrogate (a Python str from a surrogatepass pickle): its
-        // \uXXXX escape, as for U arrays; json.loads gives the same str back
-        const unsigned v = 0xd000u | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) |
-                           (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+      if (!next_utf8(s, i, cp, true)) invalid("a string is not valid UTF-8");
+      if (is_surrogate(cp)) {
         out.put("\\u");
-        for (int sh = 12; sh >= 0; sh -= 4)
-          out.put(hex[(v >> sh) & 15]);
-        i += 3;
-        continue;
+        for (int shift = 12; shift >= 0; shift -= 4)
+          out.put(hex[(cp >> shift) & 15]);
+      } else {
+        out.put(s.substr(start, i - start));
       }
-      if (!next_utf8(s, i, cp)) invalid("a string is not valid UTF-8");
-      out.put(s.substr(start, i - start));
       continue;
     }
     ++i;
@@ -724,10 +727,16 @@ std::string descr_py(const json& j, int depth) {
     fail(npio::errc::limit_exceeded, "dtype nesting is too deep");
   if (j.is_string()) return py_quote(j.get_ref<const std::string&>());
   if (!j.is_array()) invalid("a dtype must be a string or a list");
-  if (!j.empty() && j[0].is_string() && j.size() == 2 && !j[1].is_string()) {
-    // A subarray ("<f8", [2, 3]), as a top-level descr tuple.
-    return fmt::format("({}, {})", py_quote(j[0].get_ref<const std::string&>()), shape_py(j[1]));
-  }
+  // A subarray (TYPE, SHAPE): ["<f8", [2, 3]], or with a struct or another
+  // subarray as TYPE. A struct's entries are lists starting with a name, so
+  // a list of integers in second place is a shape.
+  const auto is_shape = [](const json& s) {
+    return s.is_number_integer() ||
+           (s.is_array() &&
+            std::all_of(s.begin(), s.end(), [](const json& d) { return d.is_number_integer(); }));
+  };
+  if (j.size() == 2 && (j[0].is_string() || j[0].is_array()) && is_shape(j[1]))
+    return fmt::format("({}, {})", descr_py(j[0], depth + 1), shape_py(j[1]));
   std::string out = "[";
   for (std::size_t k = 0; k < j.size(); ++k) {
     const json& f = j[k];
@@ -854,7 +863,6 @@ struct element_writer {
       out.put('[');
       bool first = true;
       for (const auto& f : dt.fields()) {
-        if (f.name.empty()) continue; // padding
         if (!first) out.put(", ");
         first = false;
         element(f.type, p + f.offset);
@@ -932,7 +940,7 @@ struct element_writer {
       s.reserve(count);
       for (std::size_t k = 0; k < count; ++k) {
         const auto cp = load<std::uint32_t>(p + k * 4, sw);
-        if (!valid_code_point(cp)) {
+        if (cp > 0x10FFFF) {
           char hexbuf[16];
           std::snprintf(hexbuf, sizeof hexbuf, "%X", cp);
           invalid(std::string("a text element holds an invalid code point U+") + hexbuf);
@@ -1028,6 +1036,114 @@ namespace {
 using json_ld = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool,
                                      std::int64_t, std::uint64_t, long double>;
 
+// nlohmann's lexer refuses the `\\uXXXX` escape of a lone surrogate, which
+// json.md allows in text elements. mark_surrogates rewrites the text (when
+// it holds one) so that such an escape becomes the noncharacter U+FDD0 then
+// U+E000 + (XXXX - 0xD800), and a real U+FDD0 in a string becomes U+FDD0
+// twice; unmark_surrogates undoes it on each string, leaving the surrogate
+// as its 3-byte (WTF-8) sequence.
+constexpr std::uint32_t surrogate_mark = 0xFDD0;
+constexpr std::string_view surrogate_mark_utf8 = "\xEF\xB7\x90";
+
+bool hex4(std::string_view t, std::size_t at, std::uint32_t& v) noexcept {
+  if (at + 4 > t.size()) return false;
+  v = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    const char c = t[at + k];
+    std::uint32_t d;
+    if (c >= '0' && c <= '9')
+      d = static_cast<std::uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<std::uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = static_cast<std::uint32_t>(c - 'A' + 10);
+    else
+      return false;
+    v = v << 4 | d;
+  }
+  return true;
+}
+
+std::optional<std::string> mark_surrogates(std::string_view t) {
+  bool maybe = false; // fast path: no escape that could be a surrogate
+  for (std::size_t i = t.find("\\u"); i != std::string_view::npos && !maybe;
+       i = t.find("\\u", i + 2)) {
+    std::uint32_t v;
+    maybe = hex4(t, i + 2, v) && is_surrogate(v);
+  }
+  if (!maybe) return std::nullopt;
+  std::string out;
+  out.reserve(t.size() + 64);
+  const auto escape = [&out](std::uint32_t v) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4)
+      out += hex[(v >> shift) & 15];
+  };
+  bool in_string = false, lone = false;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    const char c = t[i];
+    if (c == '"') {
+      in_string = !in_string;
+    } else if (in_string && c == '\\' && i + 1 < t.size()) {
+      std::uint32_t v, w;
+      if (t[i + 1] == 'u' && hex4(t, i + 2, v)) {
+        if (v >= 0xD800 && v <= 0xDBFF && t.substr(i + 6, 2) == "\\u" && hex4(t, i + 8, w) &&
+            w >= 0xDC00 && w <= 0xDFFF) { // a pair: one code point
+          out.append(t.substr(i, 12));
+          i += 12;
+          continue;
+        }
+        if (is_surrogate(v) || v == surrogate_mark) {
+          lone = lone || v != surrogate_mark;
+          escape(surrogate_mark);
+          escape(v == surrogate_mark ? v : 0xE000 + (v - 0xD800));
+          i += 6;
+          continue;
+        }
+      }
+      out.append(t.substr(i, 2));
+      i += 2;
+      continue;
+    } else if (in_string && t.substr(i, 3) == surrogate_mark_utf8) {
+      escape(surrogate_mark);
+      escape(surrogate_mark);
+      i += 3;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  if (!lone) return std::nullopt;
+  return out;
+}
+
+void unmark_surrogates(std::string& s) {
+  if (s.find(surrogate_mark_utf8) == std::string::npos) return;
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.compare(i, 3, surrogate_mark_utf8) == 0 && i + 6 <= s.size()) {
+      std::size_t j = i + 3;
+      std::uint32_t cp = 0;
+      if (!next_utf8(s, j, cp)) cp = 0;
+      if (cp >= 0xE000 && cp < 0xE800) {
+        append_utf8(out, 0xD800 + (cp - 0xE000));
+        i = j;
+        continue;
+      }
+      if (cp == surrogate_mark) {
+        out.append(surrogate_mark_utf8);
+        i = j;
+        continue;
+      }
+    }
+    out += s[i++];
+  }
+  s = std::move(out);
+}
+
 class sax_builder {
 public:
   explicit sax_builder(json& root) : root_(root) {}
@@ -1052,7 +1168,10 @@ public:
     ++float_count;
     return true;
   }
-  bool string(std::string& s) { return add(std::move(s)), true; }
+  bool string(std::string& s) {
+    if (unmark) unmark_surrogates(s);
+    return add(std::move(s)), true;
+  }
   bool binary(json_ld::binary_t& b) { return add(json::binary(std::move(b))), true; }
   bool start_object(std::size_t) {
     stack_.push_back(add(json::object()));
@@ -1060,6 +1179,7 @@ public:
     return true;
   }
   bool key(std::string& k) {
+    if (unmark) unmark_surrogates(k);
     auto& obj = stack_.back()->get_ref<json::object_t&>();
     auto& seen = keys_.back();
     if (!seen && obj.size() >= 16) {
@@ -1108,6 +1228,7 @@ public:
   std::vector<std::pair<std::size_t, std::string>> float_texts;
   std::size_t float_count = 0;
   std::string error;
+  bool unmark = false; // the text went through mark_surrogates
 
 private:
   template <class V> json* add(V&& v) {
@@ -1136,6 +1257,11 @@ private:
 parsed_json parse_json(std::string_view text) {
   parsed_json out;
   sax_builder b(*out.root);
+  const auto marked = mark_surrogates(text);
+  if (marked) {
+    b.unmark = true;
+    text = *marked;
+  }
   const bool ok = json_ld::sax_parse(text.begin(), text.end(), &b);
   if (!ok) invalid("invalid JSON: " + (b.error.empty() ? std::string("parse error") : b.error));
   // Number tokens arrive in document order, which is the tree's depth-first
@@ -1347,15 +1473,12 @@ struct element_reader {
   void element(const npio::dtype& dt, std::byte* p, const json& j) {
     if (dt.is_subarray()) return nested(dt.base(), dt.shape(), 0, p, j);
     if (dt.is_structured()) {
-      std::size_t named = 0;
-      for (const auto& f : dt.fields())
-        named += !f.name.empty();
+      const std::size_t named = dt.fields().size();
       if (!j.is_array() || j.size() != named)
         bad("expected a list of " + std::to_string(named) + " field values, got " +
             (j.is_array() ? "a list of " + std::to_string(j.size()) : std::string(type_name(j))));
       std::size_t k = 0;
       for (const auto& f : dt.fields()) {
-        if (f.name.empty()) continue;
         path.push_back({&f.name, 0});
         element(f.type, p + f.offset, j[k++]);
         path.pop_back();
@@ -1417,7 +1540,7 @@ struct element_reader {
       std::size_t i = 0, k = 0;
       while (i < s.size()) {
         std::uint32_t cp;
-        if (!next_utf8(s, i, cp)) bad("the string is not valid UTF-8");
+        if (!next_utf8(s, i, cp, true)) bad("the string is not valid UTF-8");
         if (k == n / 4) bad("the string has more than " + std::to_string(n / 4) + " characters");
         store(p + 4 * k++, cp, sw);
       }

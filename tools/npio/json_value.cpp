@@ -148,77 +148,10 @@ value json_int(const json& j) {
 
 // ---- dtypes as descr JSON --------------------------------------------------------------
 
-// Parses the Python literal dtype::descr() writes: str, int, tuple, list.
-class literal {
-public:
-  explicit literal(std::string_view s) : s_(s) {}
-  json parse() {
-    json v = item();
-    return v;
-  }
-
-private:
-  void ws() {
-    while (i_ < s_.size() && s_[i_] == ' ')
-      ++i_;
-  }
-  json item() {
-    ws();
-    if (i_ >= s_.size()) invalid("bad descr literal");
-    const char c = s_[i_];
-    if (c == '\'' || c == '"') return str();
-    if (c == '(' || c == '[') {
-      const char close = c == '(' ? ')' : ']';
-      ++i_;
-      json arr = json::array();
-      while (true) {
-        ws();
-        if (i_ < s_.size() && s_[i_] == close) {
-          ++i_;
-          return arr;
-        }
-        arr.push_back(item());
-        ws();
-        if (i_ < s_.size() && s_[i_] == ',') ++i_;
-      }
-    }
-    std::size_t j = i_;
-    while (j < s_.size() && (s_[j] == '-' || (s_[j] >= '0' && s_[j] <= '9')))
-      ++j;
-    std::int64_t n = 0;
-    std::from_chars(s_.data() + i_, s_.data() + j, n);
-    i_ = j;
-    return json(n);
-  }
-  json str() {
-    const char q = s_[i_++];
-    std::string out;
-    while (i_ < s_.size() && s_[i_] != q) {
-      if (s_[i_] == '\\' && i_ + 1 < s_.size()) {
-        ++i_;
-        const char e = s_[i_];
-        if (e == 'x' && i_ + 2 < s_.size()) {
-          unsigned v = 0;
-          std::from_chars(s_.data() + i_ + 1, s_.data() + i_ + 3, v, 16);
-          out += static_cast<char>(v); // latin1 escapes of non-printables: keep the code point
-          i_ += 3;
-          continue;
-        }
-        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-        ++i_;
-        continue;
-      }
-      out += s_[i_++];
-    }
-    ++i_;
-    return json(out);
-  }
-  std::string_view s_;
-  std::size_t i_ = 0;
-};
-
+// One descr parser for both paths (json_array.cpp's reads every escape repr()
+// writes: `\u2028`, `\x85`).
 json dtype_json(const npio::dtype& dt) {
-  return literal(dt.descr()).parse();
+  return dtype_to_json(dt);
 }
 
 // The descr JSON back as the Python literal dtype::from_descr reads.
@@ -326,7 +259,7 @@ json element_json(const npio::array& a, const npio::dtype& dt, const std::byte* 
   if (dt.is_structured()) {
     json out = json::array();
     for (const auto& f : dt.fields())
-      if (!f.name.empty()) out.push_back(element_json(a, f.type, p + f.offset));
+      out.push_back(element_json(a, f.type, p + f.offset));
     return out;
   }
   const std::size_t n = dt.itemsize();
@@ -802,7 +735,6 @@ void element_from_json(npio::array& a, const npio::dtype& dt, std::byte* p, cons
     if (!j.is_array()) invalid("a structured element must be a list of field values");
     std::size_t i = 0;
     for (const auto& f : dt.fields()) {
-      if (f.name.empty()) continue;
       if (i >= j.size()) invalid("structured element has too few fields");
       element_from_json(a, f.type, p + f.offset, j[i++]);
     }
