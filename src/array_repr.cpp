@@ -292,11 +292,11 @@ formatter int_like(const dtype& dt, const std::vector<const std::byte*>& ptrs, b
   auto text = [dt, uns, nat](const std::byte* p) {
     if (uns) return std::to_string(as_u64(p, dt));
     const std::int64_t v = as_i64(p, dt);
-    if (nat && v == std::numeric_limits<std::int64_t>::min()) return std::string("NaT");
+    if (nat && v == std::numeric_limits<std::int64_t>::min()) return std::string("'NaT'");
     return std::to_string(v);
   };
   for (auto* p : ptrs)
-    w = std::max(w, text(p).size());
+    w = std::max(w, text(p).size()); // "'NaT'" counts 5, as NumPy's _TimelikeFormat
   return [w, text](const std::byte* p) {
     std::string s = text(p);
     return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
@@ -513,9 +513,10 @@ struct printer {
   }
 };
 
-// numpy's dtype_is_implied: float64, int64 (int_), complex128, bool in native order.
+// numpy's dtype_is_implied: float64, int64 (int_), complex128, bool; NumPy
+// 1.24 ignores the byte order here (NumPy 2 shows dtype='>f8').
 bool implied(const dtype& dt) {
-  if (dt.is_structured() || dt.is_subarray() || !dt.is_native()) return false;
+  if (dt.is_structured() || dt.is_subarray()) return false;
   const char k = dt.kind();
   return (k == 'f' && dt.itemsize() == 8) || (k == 'i' && dt.itemsize() == 8) ||
          (k == 'c' && dt.itemsize() == 16) || k == 'b';
@@ -549,8 +550,7 @@ std::string type_name(const dtype& dt) {
 std::string dtype_short_repr(const dtype& dt) {
   if (dt.is_structured()) return dt.descr();
   const char k = dt.kind();
-  if (k == 'S' || k == 'U' || k == 'V' || !dt.is_native() || dt.is_subarray())
-    return "'" + dt.str() + "'";
+  if (k == 'S' || k == 'U' || k == 'V' || dt.is_subarray()) return "'" + dt.str() + "'";
   return type_name(dt);
 }
 
