@@ -25,6 +25,22 @@ class value;
 /// Memory order for new arrays and copies.
 enum class order { c, f };
 
+/// The fields of a C++ struct T as a structured dtype's: specialize it with a
+/// `static constexpr auto fields` tuple of npio::field(...) (see record.hpp),
+/// and to_vector<T>(), at<T>(i) and array::from(std::vector<T>) read and
+/// write T.
+template <class T> struct record;
+class array;
+namespace detail {
+template <class T>
+concept has_record = requires {
+  record<T>::fields;
+};
+template <class T> std::vector<T> read_records(const array& a);
+template <class T>
+array write_records(std::span<const T> values, std::optional<shape_t> shape, order o);
+} // namespace detail
+
 /// NumPy's casting rules (the `casting` argument of np.can_cast and astype).
 enum class casting {
   no,        ///< identical dtypes, byte order included
@@ -280,6 +296,9 @@ inline constexpr bool is_utf8_arg_v =
 
 template <class T> void array::check_type(bool need_native) const {
   static_assert(!std::is_const_v<T>, "at<T>/set<T>/item<T>: name the element type without const");
+  static_assert(!detail::has_record<T>,
+                "T is a record (npio::record<T>): read it with at<T>(i) or to_vector<T>(), "
+                "write with array::from(std::vector<T>); records have no zero-copy view");
   static_assert(!detail::is_text_v<T>,
                 "view<std::string>/mdview<std::string> cannot exist: S and U elements are not "
                 "std::string objects; use at<std::string>(i) or to_vector<std::string>()");
@@ -336,6 +355,9 @@ template <class T, class... I> T array::at(I... idx) const {
     return get_string(index_ptr(ix));
   } else if constexpr (std::is_same_v<T, std::u32string>) {
     return get_u32string(index_ptr(ix));
+  } else if constexpr (detail::has_record<T>) {
+    const array one(dtype_, {}, buf_, index_ptr(ix) - buf_->data());
+    return detail::read_records<T>(one).front();
   } else {
     check_type<T>(false);
     return load_elem<T>(index_ptr(ix), !dtype_.is_native());
@@ -416,7 +438,10 @@ template <class T, std::size_t Rank> mdspan<T, Rank> array::mutable_mdview() {
 }
 
 template <class T> std::vector<T> array::to_vector(casting rule) const {
-  if constexpr (detail::is_text_v<T>) {
+  if constexpr (detail::has_record<T>) {
+    (void)rule;
+    return detail::read_records<T>(*this);
+  } else if constexpr (detail::is_text_v<T>) {
     (void)rule;
     return strings<T>();
   } else {
@@ -433,7 +458,11 @@ template <class T> std::vector<T> array::to_vector(casting rule) const {
       src = astype(want, rule);
     std::vector<T> out(static_cast<std::size_t>(src.size()));
     if (out.empty()) return out;
-    if (src.is_c_contiguous()) {
+    if constexpr (std::is_same_v<T, bool>) { // std::vector<bool> has no data()
+      const auto bytes = src.tobytes();
+      for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = bytes[i] != std::byte{0};
+    } else if (src.is_c_contiguous()) {
       std::memcpy(out.data(), src.data(), out.size() * sizeof(T));
     } else {
       const auto bytes = src.tobytes();
@@ -445,18 +474,22 @@ template <class T> std::vector<T> array::to_vector(casting rule) const {
 
 template <class T>
 array array::from(std::span<const T> values, std::optional<shape_t> shape, order o) {
-  shape_t s = shape ? std::move(*shape) : shape_t{static_cast<std::int64_t>(values.size())};
-  array a(npio::dtype::of<T>(), s, o);
-  if (static_cast<std::size_t>(a.size()) != values.size())
-    detail::throw_error(errc::bad_shape, "shape does not match the number of values");
-  if (o == order::c || a.ndim() <= 1) {
-    if (!values.empty()) std::memcpy(a.mutable_data(), values.data(), values.size_bytes());
+  if constexpr (detail::has_record<T>) {
+    return detail::write_records<T>(values, std::move(shape), o);
   } else {
-    // values are in C order; the array is Fortran-ordered: place them by index.
-    array src = wrap(const_cast<T*>(values.data()), s);
-    a = src.copy(order::f);
+    shape_t s = shape ? std::move(*shape) : shape_t{static_cast<std::int64_t>(values.size())};
+    array a(npio::dtype::of<T>(), s, o);
+    if (static_cast<std::size_t>(a.size()) != values.size())
+      detail::throw_error(errc::bad_shape, "shape does not match the number of values");
+    if (o == order::c || a.ndim() <= 1) {
+      if (!values.empty()) std::memcpy(a.mutable_data(), values.data(), values.size_bytes());
+    } else {
+      // values are in C order; the array is Fortran-ordered: place them by index.
+      array src = wrap(const_cast<T*>(values.data()), s);
+      a = src.copy(order::f);
+    }
+    return a;
   }
-  return a;
 }
 
 template <class T> array array::wrap(T* data, shape_t shape, order o) {

@@ -9,3 +9,4 @@
 #include <npio/npz.hpp>
 #include <npio/pickle.hpp>
 #include <npio/py/value.hpp>
+#include <npio/record.hpp>

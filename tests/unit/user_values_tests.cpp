@@ -19,11 +19,49 @@
 #define NPIO_HAVE_FMT 1
 #endif
 
+// ---- 6. records: a struct bound to a structured dtype in one declaration ----
+struct particle {
+  std::int64_t id = 0;
+  float pos[3] = {};
+  std::string name;
+  char tag[4] = {};
+  std::array<double, 2> v{};
+  bool ok = false;
+};
+template <> struct npio::record<particle> {
+  static constexpr auto fields = std::make_tuple(
+      npio::member("id", &particle::id), npio::member("pos", &particle::pos),
+      npio::member("name", &particle::name, "U8"), npio::member("tag", &particle::tag),
+      npio::member("v", &particle::v), npio::member("ok", &particle::ok));
+};
+
+struct point {
+  double x = 0, y = 0;
+};
+NPIO_RECORD(point, npio::member("x", &point::x), npio::member("y", &point::y));
+
 namespace {
 
 using namespace npio_test;
 using npio::errc;
 namespace py = npio::py;
+
+// Runs NumPy's Python on `script` with `arg`; returns what it prints.
+std::string run_numpy(const std::string& script, const fs::path& arg) {
+  temp_dir dir;
+  const auto sp = dir.path() / "s.py";
+  { std::ofstream(sp) << script; }
+  const std::string cmd =
+      std::string(NPIO_PYTHON) + " '" + sp.string() + "' '" + arg.string() + "' 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while (f && (n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    out.append(buf, n);
+  if (f) ::pclose(f);
+  return out;
+}
 
 template <class F> void expect_error(F&& f, errc code, const std::string& msg) {
   try {
@@ -359,4 +397,82 @@ TEST(UserValues, StreamsAndFmtPrintRepr) {
             "array([1., 2., 3.])");
   EXPECT_EQ(fmt::format("{}", py::value("x")), "'x'");
 #endif
+}
+
+TEST(UserValues, RecordsRoundTripThroughNumpy) {
+  std::vector<particle> ps(2);
+  ps[0].id = 7;
+  ps[0].pos[0] = 1.5f, ps[0].pos[2] = -2;
+  ps[0].name = "caf\xc3\xa9";
+  std::memcpy(ps[0].tag, "ab", 2);
+  ps[0].v = {0.25, 4};
+  ps[0].ok = true;
+  ps[1].id = -1;
+  ps[1].name = "x";
+  EXPECT_EQ(npio::record_dtype<particle>().descr(),
+            "[('id', '<i8'), ('pos', '<f4', (3,)), ('name', '<U8'), ('tag', '|S4'), ('v', '<f8', "
+            "(2,)), ('ok', '|b1')]");
+  temp_dir dir;
+  const auto p = dir.path() / "p.npy";
+  npio::save(p, npio::array::from(ps));
+  // NumPy reads what npio wrote
+  EXPECT_EQ(run_numpy("import sys, numpy as np\n"
+                      "a = np.load(sys.argv[1])\n"
+                      "print(a['id'].tolist(), a['pos'][0].tolist(), a['name'].tolist(), "
+                      "a['tag'].tolist(), a['v'][0].tolist(), a['ok'].tolist())\n",
+                      p),
+            "[7, -1] [1.5, 0.0, -2.0] ['caf\xc3\xa9', 'x'] [b'ab', b''] [0.25, 4.0] [True, "
+            "False]\n");
+  // and reads it back, field by field
+  std::vector<particle> back = npio::load(p).to_vector<particle>();
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].id, 7);
+  EXPECT_EQ(back[0].pos[2], -2.0f);
+  EXPECT_EQ(back[0].name, "caf\xc3\xa9");
+  EXPECT_EQ(std::string(back[0].tag), "ab");
+  EXPECT_EQ(back[0].v[0], 0.25);
+  EXPECT_TRUE(back[0].ok);
+  EXPECT_EQ(back[1].name, "x");
+  EXPECT_EQ(npio::load(p).at<particle>(1).id, -1);
+}
+
+TEST(UserValues, RecordsReadNumpyFilesAndCheckFields) {
+  temp_dir dir;
+  const auto p = dir.path() / "n.npy";
+  // big-endian fields of narrower types, an extra field, another field order
+  (void)run_numpy("import sys, numpy as np\n"
+                  "a = np.array([(3, 2.0, 'q', 1.0), (4, -1.0, 'r', 2.0)], dtype=[('y', '>f4'), "
+                  "('x', '>i4'), ('note', 'U1'), ('z', '<f8')])\n"
+                  "np.save(sys.argv[1], a)\n",
+                  p);
+  npio::array a = npio::load(p);
+  std::vector<point> pts = a.to_vector<point>();
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_EQ(pts[0].x, 2.0); // int32 -> double is safe
+  EXPECT_EQ(pts[1].y, 4.0);
+  // S and U fields by string
+  npio::array note = a.field("note");
+  EXPECT_EQ(note.at<std::string>(1), "r");
+  npio::array w = a.copy();
+  w.field("note").set("s", 0);
+  EXPECT_EQ(w.field("note").at<std::string>(0), "s");
+  // a missing field
+  expect_error([&] { (void)npio::load(p).to_vector<particle>(); }, errc::type_mismatch,
+               "field 'id': the array has no such field (its dtype is [('y', '>f4'), ('x', "
+               "'>i4'), ('note', '<U1'), ('z', '<f8')])");
+  expect_error([&] { (void)npio::array::from(std::vector<double>{1}).to_vector<point>(); },
+               errc::type_mismatch, "reading records needs a structured array, not dtype <f8");
+}
+
+struct narrow {
+  std::int16_t x = 0;
+};
+NPIO_RECORD(narrow, npio::member("x", &narrow::x));
+
+TEST(UserValues, RecordFieldsCastOnlySafely) {
+  std::vector<point> pts{{1.5, 2}};
+  npio::array a = npio::array::from(pts);
+  expect_error([&] { (void)a.to_vector<narrow>(); }, errc::type_mismatch,
+               "field 'x': cannot cast array from dtype <f8 to <i2 according to the rule 'safe'; "
+               "pass npio::casting::unsafe to convert anyway");
 }
