@@ -20,7 +20,7 @@
 #endif
 
 // ---- 6. records: a struct bound to a structured dtype in one declaration ----
-struct particle {
+struct uv_particle {
   std::int64_t id = 0;
   float pos[3] = {};
   std::string name;
@@ -28,17 +28,17 @@ struct particle {
   std::array<double, 2> v{};
   bool ok = false;
 };
-template <> struct npio::record<particle> {
+template <> struct npio::record<uv_particle> {
   static constexpr auto fields = std::make_tuple(
-      npio::member("id", &particle::id), npio::member("pos", &particle::pos),
-      npio::member("name", &particle::name, "U8"), npio::member("tag", &particle::tag),
-      npio::member("v", &particle::v), npio::member("ok", &particle::ok));
+      npio::member("id", &uv_particle::id), npio::member("pos", &uv_particle::pos),
+      npio::member("name", &uv_particle::name, "U8"), npio::member("tag", &uv_particle::tag),
+      npio::member("v", &uv_particle::v), npio::member("ok", &uv_particle::ok));
 };
 
-struct point {
+struct uv_point {
   double x = 0, y = 0;
 };
-NPIO_RECORD(point, npio::member("x", &point::x), npio::member("y", &point::y));
+NPIO_RECORD(uv_point, npio::member("x", &uv_point::x), npio::member("y", &uv_point::y));
 
 namespace {
 
@@ -400,7 +400,7 @@ TEST(UserValues, StreamsAndFmtPrintRepr) {
 }
 
 TEST(UserValues, RecordsRoundTripThroughNumpy) {
-  std::vector<particle> ps(2);
+  std::vector<uv_particle> ps(2);
   ps[0].id = 7;
   ps[0].pos[0] = 1.5f, ps[0].pos[2] = -2;
   ps[0].name = "caf\xc3\xa9";
@@ -409,7 +409,7 @@ TEST(UserValues, RecordsRoundTripThroughNumpy) {
   ps[0].ok = true;
   ps[1].id = -1;
   ps[1].name = "x";
-  EXPECT_EQ(npio::record_dtype<particle>().descr(),
+  EXPECT_EQ(npio::record_dtype<uv_particle>().descr(),
             "[('id', '<i8'), ('pos', '<f4', (3,)), ('name', '<U8'), ('tag', '|S4'), ('v', '<f8', "
             "(2,)), ('ok', '|b1')]");
   temp_dir dir;
@@ -424,7 +424,7 @@ TEST(UserValues, RecordsRoundTripThroughNumpy) {
             "[7, -1] [1.5, 0.0, -2.0] ['caf\xc3\xa9', 'x'] [b'ab', b''] [0.25, 4.0] [True, "
             "False]\n");
   // and reads it back, field by field
-  std::vector<particle> back = npio::load(p).to_vector<particle>();
+  std::vector<uv_particle> back = npio::load(p).to_vector<uv_particle>();
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].id, 7);
   EXPECT_EQ(back[0].pos[2], -2.0f);
@@ -433,7 +433,7 @@ TEST(UserValues, RecordsRoundTripThroughNumpy) {
   EXPECT_EQ(back[0].v[0], 0.25);
   EXPECT_TRUE(back[0].ok);
   EXPECT_EQ(back[1].name, "x");
-  EXPECT_EQ(npio::load(p).at<particle>(1).id, -1);
+  EXPECT_EQ(npio::load(p).at<uv_particle>(1).id, -1);
 }
 
 TEST(UserValues, RecordsReadNumpyFilesAndCheckFields) {
@@ -446,7 +446,7 @@ TEST(UserValues, RecordsReadNumpyFilesAndCheckFields) {
                   "np.save(sys.argv[1], a)\n",
                   p);
   npio::array a = npio::load(p);
-  std::vector<point> pts = a.to_vector<point>();
+  std::vector<uv_point> pts = a.to_vector<uv_point>();
   ASSERT_EQ(pts.size(), 2u);
   EXPECT_EQ(pts[0].x, 2.0); // int32 -> double is safe
   EXPECT_EQ(pts[1].y, 4.0);
@@ -457,22 +457,22 @@ TEST(UserValues, RecordsReadNumpyFilesAndCheckFields) {
   w.field("note").set("s", 0);
   EXPECT_EQ(w.field("note").at<std::string>(0), "s");
   // a missing field
-  expect_error([&] { (void)npio::load(p).to_vector<particle>(); }, errc::type_mismatch,
+  expect_error([&] { (void)npio::load(p).to_vector<uv_particle>(); }, errc::type_mismatch,
                "field 'id': the array has no such field (its dtype is [('y', '>f4'), ('x', "
                "'>i4'), ('note', '<U1'), ('z', '<f8')])");
-  expect_error([&] { (void)npio::array::from(std::vector<double>{1}).to_vector<point>(); },
+  expect_error([&] { (void)npio::array::from(std::vector<double>{1}).to_vector<uv_point>(); },
                errc::type_mismatch, "reading records needs a structured array, not dtype <f8");
 }
 
-struct narrow {
+struct uv_narrow {
   std::int16_t x = 0;
 };
-NPIO_RECORD(narrow, npio::member("x", &narrow::x));
+NPIO_RECORD(uv_narrow, npio::member("x", &uv_narrow::x));
 
 TEST(UserValues, RecordFieldsCastOnlySafely) {
-  std::vector<point> pts{{1.5, 2}};
+  std::vector<uv_point> pts{{1.5, 2}};
   npio::array a = npio::array::from(pts);
-  expect_error([&] { (void)a.to_vector<narrow>(); }, errc::type_mismatch,
+  expect_error([&] { (void)a.to_vector<uv_narrow>(); }, errc::type_mismatch,
                "field 'x': cannot cast array from dtype <f8 to <i2 according to the rule 'safe'; "
                "pass npio::casting::unsafe to convert anyway");
 }
