@@ -380,7 +380,10 @@ formatter make_formatter(const dtype& dt, const std::vector<const std::byte*>& p
       }
     };
   case 'O':
-    return [&a](const std::byte* p) { return py::object_at(a, p).repr(); };
+    return [&a](const std::byte* p) { // numpy's _object_format: lists say so
+      const py::value& v = py::object_at(a, p);
+      return v.is_list() ? "list(" + v.repr() + ")" : v.repr();
+    };
   case 'M':
     // NumPy prints ISO dates ('2020-01-01T00:00:01'); npio prints the counts.
     return int_like(dt, ptrs, true);

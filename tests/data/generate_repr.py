@@ -50,6 +50,18 @@ def arrays():
         "c8": np.array([1j, 2], dtype="<c8"),
         "m8": np.array([1, -2, "NaT"], dtype="<m8[s]"),
         "struct": np.array([(1, 2.5), (-3, 4.0)], dtype=[("a", "<i4"), ("b", "<f8")]),
+        "f8_random_2d": np.random.default_rng(5).normal(size=(4, 7)) * 100,
+        "f4_small": np.array([1e-3, 2.5e-4, 7.0], dtype="<f4"),
+        "f8_ints_neg": np.array([-1.0, 100.0, 2.0]),
+        "U_long_wrap": np.array(["word%d" % i for i in range(20)]),
+        "S_2d": np.array([[b"ab", b"c"], [b"", b"d'e"]]),
+        "struct_strings": np.array([(1, "x", [1.5, 2.0])], dtype=[("n", "<u2"), ("s", "<U3"), ("v", "<f4", (2,))]),
+        "object": np.array([1, "a", None, [1, 2]], dtype=object),
+        "c16_exp": np.array([1e-10 + 1j, 3 + 4e12j]),
+        "large_bool": np.arange(2001) % 3 == 0,
+        "f8_1x1x1": np.ones((1, 1, 1)),
+        "i8_0d": np.array(7),
+        "U_0d": np.array("hi"),
         "i2_fortran": np.asfortranarray(np.arange(6, dtype="<i2").reshape(2, 3)),
     }
 
