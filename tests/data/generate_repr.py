@@ -62,6 +62,17 @@ def arrays():
         "f8_1x1x1": np.ones((1, 1, 1)),
         "i8_0d": np.array(7),
         "U_0d": np.array("hi"),
+        "M8_s": np.array(["2020-01-01T00:00:01", "NaT", "1969-12-31T23:59:59"], dtype="<M8[s]"),
+        "M8_D": np.array(["2000-02-29", "1900-03-01"], dtype="<M8[D]"),
+        "M8_ns": np.array(["2021-06-01T12:34:56.123456789"], dtype="<M8[ns]"),
+        "M8_ms_be": np.array(["1970-01-01T00:00:00.001", "NaT"], dtype=">M8[ms]"),
+        "M8_Y": np.array(["2020", "1970"], dtype="<M8[Y]"),
+        "M8_M": np.array(["2020-02", "1969-12"], dtype="<M8[M]"),
+        "M8_W": np.array([0, 1, -1], dtype="<M8[W]"),
+        "M8_h": np.array([25, -1], dtype="<M8[h]"),
+        "M8_m": np.array([61], dtype="<M8[m]"),
+        "M8_3s": np.array([1, 2], dtype="<M8[3s]"),
+        "M8_us": np.array([-1], dtype="<M8[us]"),
         "i2_fortran": np.asfortranarray(np.arange(6, dtype="<i2").reshape(2, 3)),
     }
 
