@@ -477,6 +477,10 @@ array array::from(std::span<const T> values, std::optional<shape_t> shape, order
   if constexpr (detail::has_record<T>) {
     return detail::write_records<T>(values, std::move(shape), o);
   } else {
+    static_assert(detail::element_type<T>,
+                  "array::from: T must be an element type (bool, integers, floats, "
+                  "npio::float16, std::complex) or a struct bound with npio::record<T> "
+                  "(npio/record.hpp); for strings make an S or U array and set() each element");
     shape_t s = shape ? std::move(*shape) : shape_t{static_cast<std::int64_t>(values.size())};
     array a(npio::dtype::of<T>(), s, o);
     if (static_cast<std::size_t>(a.size()) != values.size())
