@@ -7,6 +7,7 @@
 #include <limits>
 #include <new>
 #include <npio/array.hpp>
+#include <ostream>
 #include <sys/mman.h>
 
 namespace npio {
@@ -207,6 +208,10 @@ bool array::is_aligned() const noexcept {
   for (std::size_t i = 0; i < shape_.size(); ++i)
     if (shape_[i] > 1 && strides_[i] % a != 0) return false;
   return true;
+}
+
+std::ostream& operator<<(std::ostream& os, const array& a) {
+  return os << a.repr();
 }
 
 std::byte* array::mutable_data() {
@@ -663,7 +668,17 @@ bool numeric(const dtype& d) {
 
 } // namespace
 
-array array::astype(const npio::dtype& dt) const {
+namespace detail {
+array astype_text(const array& a, const dtype& dt);
+}
+
+array array::astype(const npio::dtype& dt, casting rule) const {
+  if (!can_cast(dtype_, dt, rule))
+    throw error(errc::type_mismatch,
+                "cannot cast array from dtype " + dtype_.str() + " to " + dt.str() +
+                    " according to the rule '" + casting_name(rule) + "'" +
+                    (rule == casting::unsafe ? std::string()
+                                             : "; pass npio::casting::unsafe to convert anyway"));
   if (dt == dtype_) return copy();
   if (dt.to_native() == dtype_.to_native()) {
     // Only the byte order differs: swap, whatever the kind.
@@ -676,6 +691,10 @@ array array::astype(const npio::dtype& dt) const {
     r.dtype_ = dt;
     return r;
   }
+  const auto text = [](const npio::dtype& d) {
+    return !d.is_structured() && !d.is_subarray() && (d.kind() == 'S' || d.kind() == 'U');
+  };
+  if (text(dtype_) && text(dt)) return detail::astype_text(*this, dt);
   const bool dt_ok = dtype_.is_datetime() == dt.is_datetime() ||
                      (dtype_.is_datetime() && dt.kind() == 'i') ||
                      (dt.is_datetime() && dtype_.kind() == 'i');

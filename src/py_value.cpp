@@ -1207,24 +1207,24 @@ std::size_t value::size() const {
   }
 }
 
-const std::vector<value>& value::items() const {
+const std::vector<value>& value::items() const& {
   if (!is_sequence())
     fail(errc::type_mismatch,
          std::string("items() needs a list, tuple or set, not ") + kind_name());
   return nd<detail::seq_node>(*this).items;
 }
-std::vector<value>& value::items() {
+std::vector<value>& value::items() & {
   (void)std::as_const(*this).items();
   detach();
   auto& n = nd<detail::seq_node>(*this);
   n.index.clear();
   return n.items;
 }
-const dict_entries& value::dict_items() const {
+const dict_entries& value::dict_items() const& {
   require(kind::dict, "dict_items()");
   return nd<detail::dict_node>(*this).items;
 }
-dict_entries& value::dict_items() {
+dict_entries& value::dict_items() & {
   require(kind::dict, "dict_items()");
   detach();
   auto& n = nd<detail::dict_node>(*this);
@@ -1232,7 +1232,7 @@ dict_entries& value::dict_items() {
   return n.items;
 }
 
-const value& value::at(std::int64_t i) const {
+const value& value::at(std::int64_t i) const& {
   if (tag() != kind::list && tag() != kind::tuple)
     fail(errc::type_mismatch,
          std::string("'") + kind_name() + "' object is not subscriptable by index");
@@ -1244,14 +1244,14 @@ const value& value::at(std::int64_t i) const {
          std::string(kind_name()) + " index " + std::to_string(i) + " out of range");
   return v[static_cast<std::size_t>(j)];
 }
-value& value::at(std::int64_t i) {
+value& value::at(std::int64_t i) & {
   (void)std::as_const(*this).at(i);
   detach();
   auto& v = nd<detail::seq_node>(*this).items;
   const auto n = static_cast<std::int64_t>(v.size());
   return v[static_cast<std::size_t>(i < 0 ? i + n : i)];
 }
-const value* value::find(const value& key) const {
+const value* value::find(const value& key) const& {
   require(kind::dict, "find()");
   return detail::dict_find(nd<detail::dict_node>(*this), key);
 }
@@ -1263,25 +1263,15 @@ bool value::contains(const value& key) const {
   }
   return find(key) != nullptr;
 }
-const value& value::at(const value& key) const {
+const value& value::at(const value& key) const& {
   const value* p = find(key);
   if (!p) fail(errc::out_of_range, "KeyError: " + key.repr());
   return *p;
 }
-value& value::at(const value& key) {
+value& value::at(const value& key) & {
   (void)std::as_const(*this).at(key);
   detach();
   return const_cast<value&>(*detail::dict_find(nd<detail::dict_node>(*this), key));
-}
-value& value::operator[](std::string_view key) {
-  if (is_none()) *this = dict();
-  require(kind::dict, "operator[]");
-  detach();
-  auto& n = nd<detail::dict_node>(*this);
-  value k(key);
-  if (const value* p = detail::dict_find(n, k)) return const_cast<value&>(*p);
-  detail::dict_set(n, std::move(k), value());
-  return n.items.back().second;
 }
 void value::push_back(value v) {
   if (is_none()) *this = list();
@@ -1301,45 +1291,45 @@ void value::add(value item) {
   detail::set_add(nd<detail::seq_node>(*this), std::move(item));
 }
 
-const npio::array& value::array() const {
+const npio::array& value::array() const& {
   require(kind::ndarray, "array()");
   return nd<detail::array_node>(*this).a;
 }
-npio::array& value::array() {
+npio::array& value::array() & {
   require(kind::ndarray, "array()");
   detach();
   return nd<detail::array_node>(*this).a;
 }
-const npio::dtype& value::dtype() const {
+const npio::dtype& value::dtype() const& {
   if (tag() == kind::scalar) return nd<detail::scalar_node>(*this).dt;
   require(kind::dtype, "dtype()");
   return nd<detail::dtype_node>(*this).dt;
 }
-const std::string& value::scalar_bytes() const {
+const std::string& value::scalar_bytes() const& {
   require(kind::scalar, "scalar_bytes()");
   return nd<detail::scalar_node>(*this).raw;
 }
-const value& value::tzinfo() const {
+const value& value::tzinfo() const& {
   if (tag() != kind::time) require(kind::datetime, "tzinfo()");
   return nd<detail::datetime_node>(*this).tzinfo;
 }
-const std::string& value::module() const {
+const std::string& value::module() const& {
   require(kind::global, "module()");
   return nd<detail::global_node>(*this).module;
 }
-const std::string& value::name() const {
+const std::string& value::name() const& {
   require(kind::global, "name()");
   return nd<detail::global_node>(*this).name;
 }
-const std::string& value::object_class() const {
+const std::string& value::object_class() const& {
   require(kind::object, "object_class()");
   return nd<detail::object_node>(*this).cls;
 }
-const value& value::object_args() const {
+const value& value::object_args() const& {
   require(kind::object, "object_args()");
   return nd<detail::object_node>(*this).args;
 }
-const value& value::object_state() const {
+const value& value::object_state() const& {
   require(kind::object, "object_state()");
   return nd<detail::object_node>(*this).state;
 }

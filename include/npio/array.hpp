@@ -6,9 +6,13 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <iosfwd>
 #include <npio/dtype.hpp>
 #include <npio/error.hpp>
 #include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace npio {
@@ -20,6 +24,38 @@ class value;
 
 /// Memory order for new arrays and copies.
 enum class order { c, f };
+
+/// The fields of a C++ struct T as a structured dtype's: specialize it with a
+/// `static constexpr auto fields` tuple of npio::field(...) (see record.hpp),
+/// and to_vector<T>(), at<T>(i) and array::from(std::vector<T>) read and
+/// write T.
+template <class T> struct record;
+class array;
+namespace detail {
+template <class T>
+concept has_record = requires {
+  record<T>::fields;
+};
+template <class T> std::vector<T> read_records(const array& a);
+template <class T>
+array write_records(std::span<const T> values, std::optional<shape_t> shape, order o);
+} // namespace detail
+
+/// NumPy's casting rules (the `casting` argument of np.can_cast and astype).
+enum class casting {
+  no,        ///< identical dtypes, byte order included
+  equiv,     ///< only the byte order may differ
+  safe,      ///< every value is preserved (int32 -> float64, '<i4' -> '>i8', S3 -> U5)
+  same_kind, ///< safe, or within a kind (float64 -> float32, int64 -> int8)
+  unsafe,    ///< any conversion npio implements
+};
+/// "no", "equiv", "safe", "same_kind", "unsafe".
+const char* casting_name(casting c) noexcept;
+/// np.can_cast(from, to, casting) with NumPy 1.24's table for the scalar kinds
+/// (b, i, u, f, c, S, U, V, M, m, O; tests/data/generate_can_cast.py checks
+/// it). Structured and subarray dtypes cast only to themselves ('no'/'equiv')
+/// or under 'unsafe'.
+bool can_cast(const dtype& from, const dtype& to, casting rule = casting::safe);
 
 /// The memory behind one or more arrays. Shared by views; the memory lives as
 /// long as any array (or a caller's shared_ptr) refers to it.
@@ -61,7 +97,8 @@ public:
   mdspan(T* data, std::array<std::int64_t, Rank> extents, std::array<std::int64_t, Rank> strides)
       : data_(data), extents_(extents), strides_(strides) {}
   template <class... I> T& operator()(I... idx) const {
-    static_assert(sizeof...(I) == Rank, "wrong number of indices");
+    static_assert(sizeof...(I) == Rank,
+                  "mdspan: pass exactly one index per dimension (as many as the Rank of mdview)");
     std::int64_t at = 0;
     std::size_t k = 0;
     ((at += static_cast<std::int64_t>(idx) * strides_[k++]), ...);
@@ -93,7 +130,8 @@ public:
   array(npio::dtype dt, shape_t shape, std::shared_ptr<buffer> buf, std::int64_t offset = 0,
         std::optional<shape_t> strides = std::nullopt, order o = order::c);
 
-  /// A new array holding a copy of `values`, shaped `shape` (default 1-d).
+  /// A new array holding a copy of `values`, shaped `shape` (default 1-d):
+  /// `array::from(v, {2, 3})`. Errors: bad_shape when the counts differ.
   template <class T>
   static array from(std::span<const T> values, std::optional<shape_t> shape = std::nullopt,
                     order o = order::c);
@@ -101,6 +139,13 @@ public:
   static array from(const std::vector<T>& v, std::optional<shape_t> shape = std::nullopt,
                     order o = order::c) {
     return from(std::span<const T>(v), std::move(shape), o);
+  }
+  template <class T>
+  static array from(std::span<const T> values, shape_t shape, order o = order::c) {
+    return from(values, std::optional<shape_t>(std::move(shape)), o);
+  }
+  template <class T> static array from(const std::vector<T>& v, shape_t shape, order o = order::c) {
+    return from(std::span<const T>(v), std::optional<shape_t>(std::move(shape)), o);
   }
   /// A view of a caller's contiguous memory (not copied, not owned).
   template <class T> static array wrap(T* data, shape_t shape, order o = order::c);
@@ -132,21 +177,42 @@ public:
   /// Address of an element by indices (checked; negative indices count from the end).
   const std::byte* element_ptr(std::span<const std::int64_t> idx) const;
 
-  /// Zero-copy span of a C-contiguous, aligned, native array of T.
-  /// Errors: type_mismatch, misaligned (not native/aligned/contiguous), not_writeable.
-  template <class T> std::span<T> view();
-  template <class T> std::span<const T> view() const;
-  /// Zero-copy mdspan of an aligned native array of T, any strides.
-  template <class T, std::size_t Rank> mdspan<T, Rank> mdview();
-  template <class T, std::size_t Rank> mdspan<const T, Rank> mdview() const;
+  /// Zero-copy read-only span of a C-contiguous, aligned, native array of T
+  /// (`view<T>()` and `view<const T>()` are the same). Works on read-only
+  /// arrays (a mapping opened `r`); to write, use mutable_view().
+  /// Errors: type_mismatch, misaligned (not native/aligned/contiguous).
+  template <class T> std::span<const std::remove_const_t<T>> view() const;
+  /// Zero-copy writable span, as view(). Errors: as view(), not_writeable.
+  template <class T> std::span<T> mutable_view();
+  /// Zero-copy read-only mdspan of an aligned native array of T, any strides.
+  /// Errors: type_mismatch, misaligned, invalid_argument (rank differs).
+  template <class T, std::size_t Rank> mdspan<const std::remove_const_t<T>, Rank> mdview() const;
+  /// Zero-copy writable mdspan, as mdview(). Errors: as mdview(), not_writeable.
+  template <class T, std::size_t Rank> mdspan<T, Rank> mutable_mdview();
 
   /// Element at the indices, by value, swapped to native order if needed and
-  /// safe on misaligned data. Errors: type_mismatch, out_of_range.
+  /// safe on misaligned data. T is the element's C++ type (no conversion:
+  /// use to_vector() or astype() for that), or std::string (an S element's
+  /// bytes, a U element as UTF-8) or std::u32string (a U element), with
+  /// trailing NULs removed as NumPy does.
+  /// Errors: type_mismatch, out_of_range, invalid_argument (a U element that
+  /// is not valid Unicode, as std::string).
   template <class T, class... I> T at(I... idx) const;
-  /// Stores an element. Errors: type_mismatch, out_of_range, not_writeable.
-  template <class T, class... I> void set(T value, I... idx);
+  /// Stores an element. For S and U elements `value` may be a string
+  /// (std::string / string_view / const char* as UTF-8, or std::u32string);
+  /// shorter text is padded with NULs, longer text is refused (NumPy would
+  /// cut it). Errors: type_mismatch, out_of_range, not_writeable,
+  /// invalid_argument (text too long, or not UTF-8).
+  template <class T, class... I> void set(const T& value, I... idx);
   /// The only element of a size-1 array. Errors: type_mismatch, out_of_range.
   template <class T> T item() const;
+
+  /// All elements in C order, converted to T under `rule` (NumPy's casting:
+  /// int32 -> double is safe; big-endian data is swapped). T may also be
+  /// std::string (S or U arrays) or std::u32string (U arrays). datetime64 and
+  /// timedelta64 give their int64 counts as std::int64_t.
+  /// Errors: type_mismatch (no such cast under `rule`), invalid_argument (as at()).
+  template <class T> std::vector<T> to_vector(casting rule = casting::safe) const;
 
   /// a[i]: the sub-array at index i of the first axis (a view).
   array operator[](std::int64_t i) const;
@@ -162,9 +228,16 @@ public:
   /// A contiguous copy in the given order that owns its memory.
   array copy(order o = order::c) const;
   /// Elements converted to another dtype (numeric kinds, byte orders, bool,
-  /// datetimes of the same unit; S/U/V by byte copy when the dtype matches).
-  /// Errors: type_mismatch when no conversion exists.
-  array astype(const npio::dtype& dt) const;
+  /// datetimes of the same unit, S <-> U (ASCII, as NumPy), S/U to a wider
+  /// or narrower S/U; V by byte copy when only the byte order differs),
+  /// allowed when can_cast(dtype(), dt, rule); NumPy's default rule is unsafe.
+  /// Errors: type_mismatch when the rule forbids the cast or no conversion
+  /// exists; invalid_argument (S <-> U of text that is not ASCII).
+  array astype(const npio::dtype& dt, casting rule = casting::unsafe) const;
+  /// astype(dtype::of<T>(), rule).
+  template <class T> array astype(casting rule = casting::unsafe) const {
+    return astype(npio::dtype::of<T>(), rule);
+  }
   /// The array in native byte order (a copy only when swapping is needed).
   array to_native() const;
   /// The raw bytes of the elements in C (or Fortran) order, as ndarray.tobytes.
@@ -176,8 +249,17 @@ public:
   /// Same dtype, shape and element bytes (in logical order).
   bool equal(const array& other) const;
 
+  /// NumPy's repr(): "array([1., 2., 3.])", "array([[1, 2],\n       [3, 4]], dtype=int32)",
+  /// summarized with "..." past 1000 elements (docs/design.md lists where it differs).
+  std::string repr() const;
+
 private:
   template <class T> void check_type(bool need_native) const;
+  std::string get_string(const std::byte* p) const;
+  std::u32string get_u32string(const std::byte* p) const;
+  void put_string(std::byte* p, std::string_view s);
+  void put_u32string(std::byte* p, std::u32string_view s);
+  template <class T> std::vector<T> strings() const;
   template <class T> static T load_elem(const std::byte* p, bool swap) noexcept;
   template <class T> static void store_elem(std::byte* p, T v, bool swap) noexcept;
   std::byte* index_ptr(std::span<const std::int64_t> idx) const;
@@ -188,6 +270,9 @@ private:
   std::shared_ptr<buffer> buf_;
   std::int64_t offset_ = 0;
 };
+
+/// Prints a.repr().
+std::ostream& operator<<(std::ostream& os, const array& a);
 
 /// C-order (or Fortran-order) byte strides for a contiguous array.
 shape_t contiguous_strides(const shape_t& shape, std::size_t itemsize, order o = order::c);
@@ -200,8 +285,28 @@ void byteswap(std::byte* p, std::size_t n) noexcept;
 
 // ---- template implementations -------------------------------------------
 
+namespace detail {
+template <class T>
+inline constexpr bool is_text_v =
+    std::is_same_v<T, std::string> || std::is_same_v<T, std::u32string>;
+template <class T>
+inline constexpr bool is_utf8_arg_v =
+    std::is_convertible_v<const T&, std::string_view> && !std::is_same_v<T, std::nullptr_t>;
+} // namespace detail
+
 template <class T> void array::check_type(bool need_native) const {
-  static_assert(detail::element_type<T> || std::is_same_v<T, std::int64_t>);
+  static_assert(!std::is_const_v<T>, "at<T>/set<T>/item<T>: name the element type without const");
+  static_assert(!detail::has_record<T>,
+                "T is a record (npio::record<T>): read it with at<T>(i) or to_vector<T>(), "
+                "write with array::from(std::vector<T>); records have no zero-copy view");
+  static_assert(!detail::is_text_v<T>,
+                "view<std::string>/mdview<std::string> cannot exist: S and U elements are not "
+                "std::string objects; use at<std::string>(i) or to_vector<std::string>()");
+  static_assert(detail::element_type<T> || std::is_same_v<T, std::int64_t>,
+                "T must be an element type: bool, std::int8_t..std::uint64_t, npio::float16, "
+                "float, double, long double or std::complex of a float type; for S and U arrays "
+                "use std::string or std::u32string with at()/to_vector(), for other types "
+                "convert with astype() or to_vector<T>()");
   const auto want = npio::dtype::of<T>();
   const char k = dtype_.kind();
   const bool kind_ok =
@@ -244,78 +349,151 @@ template <class T> void array::store_elem(std::byte* p, T v, bool swap) noexcept
 }
 
 template <class T, class... I> T array::at(I... idx) const {
-  check_type<T>(false);
+  static_assert((std::is_integral_v<I> && ...), "at(): indices must be integers");
   const std::array<std::int64_t, sizeof...(I)> ix{static_cast<std::int64_t>(idx)...};
-  return load_elem<T>(index_ptr(ix), !dtype_.is_native());
+  if constexpr (std::is_same_v<T, std::string>) {
+    return get_string(index_ptr(ix));
+  } else if constexpr (std::is_same_v<T, std::u32string>) {
+    return get_u32string(index_ptr(ix));
+  } else if constexpr (detail::has_record<T>) {
+    const array one(dtype_, {}, buf_, index_ptr(ix) - buf_->data());
+    return detail::read_records<T>(one).front();
+  } else {
+    check_type<T>(false);
+    return load_elem<T>(index_ptr(ix), !dtype_.is_native());
+  }
 }
 
-template <class T, class... I> void array::set(T value, I... idx) {
-  check_type<T>(false);
+template <class T, class... I> void array::set(const T& value, I... idx) {
+  static_assert((std::is_integral_v<I> && ...), "set(): indices must be integers");
   const std::array<std::int64_t, sizeof...(I)> ix{static_cast<std::int64_t>(idx)...};
-  if (!writeable()) detail::throw_error(errc::not_writeable, "array is read-only");
-  store_elem<T>(index_ptr(ix), value, !dtype_.is_native());
+  if constexpr (std::is_same_v<T, std::u32string> || std::is_same_v<T, std::u32string_view>) {
+    put_u32string(index_ptr(ix), value);
+  } else if constexpr (detail::is_utf8_arg_v<T>) {
+    put_string(index_ptr(ix), std::string_view(value));
+  } else {
+    check_type<T>(false);
+    if (!writeable()) detail::throw_error(errc::not_writeable, "array is read-only");
+    store_elem<T>(index_ptr(ix), value, !dtype_.is_native());
+  }
 }
 
 template <class T> T array::item() const {
-  check_type<T>(false);
   if (size() != 1)
     detail::throw_error(errc::out_of_range,
                         "item() needs an array of size 1, not " + std::to_string(size()));
   const shape_t zeros(ndim(), 0);
-  return load_elem<T>(index_ptr(zeros), !dtype_.is_native());
+  if constexpr (std::is_same_v<T, std::string>) {
+    return get_string(index_ptr(zeros));
+  } else if constexpr (std::is_same_v<T, std::u32string>) {
+    return get_u32string(index_ptr(zeros));
+  } else {
+    check_type<T>(false);
+    return load_elem<T>(index_ptr(zeros), !dtype_.is_native());
+  }
 }
 
-template <class T> std::span<const T> array::view() const {
-  check_type<std::remove_const_t<T>>(true);
+template <class T> std::span<const std::remove_const_t<T>> array::view() const {
+  using U = std::remove_const_t<T>;
+  check_type<U>(true);
   if (!is_c_contiguous() || !is_aligned())
     detail::throw_error(errc::misaligned,
                         "view() needs a C-contiguous, aligned array; use copy() first");
-  return {reinterpret_cast<const T*>(data()), static_cast<std::size_t>(size())};
+  return {reinterpret_cast<const U*>(data()), static_cast<std::size_t>(size())};
 }
 
-template <class T> std::span<T> array::view() {
-  auto s = std::as_const(*this).view<T>();
+template <class T> std::span<T> array::mutable_view() {
+  static_assert(!std::is_const_v<T>,
+                "mutable_view<const T>() makes no sense: use view<T>() for read-only access");
+  auto s = view<T>();
   return {reinterpret_cast<T*>(mutable_data()), s.size()};
 }
 
-template <class T, std::size_t Rank> mdspan<const T, Rank> array::mdview() const {
-  check_type<T>(true);
+template <class T, std::size_t Rank>
+mdspan<const std::remove_const_t<T>, Rank> array::mdview() const {
+  using U = std::remove_const_t<T>;
+  check_type<U>(true);
   if (ndim() != Rank)
     detail::throw_error(errc::invalid_argument, "mdview rank " + std::to_string(Rank) + " for a " +
                                                     std::to_string(ndim()) + "-d array");
   if (!is_aligned()) detail::throw_error(errc::misaligned, "array data is misaligned");
   std::array<std::int64_t, Rank> ext{}, st{};
   for (std::size_t i = 0; i < Rank; ++i) {
-    if (strides_[i] % static_cast<std::int64_t>(sizeof(T)) != 0)
+    if (strides_[i] % static_cast<std::int64_t>(sizeof(U)) != 0)
       detail::throw_error(errc::misaligned, "stride is not a multiple of the item size");
     ext[i] = shape_[i];
-    st[i] = strides_[i] / static_cast<std::int64_t>(sizeof(T));
+    st[i] = strides_[i] / static_cast<std::int64_t>(sizeof(U));
   }
-  return {reinterpret_cast<const T*>(data()), ext, st};
+  return {reinterpret_cast<const U*>(data()), ext, st};
 }
 
-template <class T, std::size_t Rank> mdspan<T, Rank> array::mdview() {
-  auto v = std::as_const(*this).mdview<T, Rank>();
+template <class T, std::size_t Rank> mdspan<T, Rank> array::mutable_mdview() {
+  static_assert(!std::is_const_v<T>, "mutable_mdview<const T, R>() makes no sense: use "
+                                     "mdview<T, R>() for read-only access");
+  auto v = mdview<T, Rank>();
   std::array<std::int64_t, Rank> ext{}, st{};
   for (std::size_t i = 0; i < Rank; ++i)
     ext[i] = v.extent(i), st[i] = v.stride(i);
   return {reinterpret_cast<T*>(mutable_data()), ext, st};
 }
 
+template <class T> std::vector<T> array::to_vector(casting rule) const {
+  if constexpr (detail::has_record<T>) {
+    (void)rule;
+    return detail::read_records<T>(*this);
+  } else if constexpr (detail::is_text_v<T>) {
+    (void)rule;
+    return strings<T>();
+  } else {
+    static_assert(detail::element_type<T>,
+                  "to_vector<T>: T must be bool, an integer or float type, npio::float16, "
+                  "std::complex<float/double/long double>, std::string or std::u32string");
+    const auto want = npio::dtype::of<T>();
+    const bool counts = std::is_same_v<T, std::int64_t> && dtype_.is_datetime() &&
+                        !dtype_.is_subarray() && !dtype_.is_structured();
+    array src = *this;
+    if (counts)
+      src = to_native();
+    else if (!(dtype_ == want))
+      src = astype(want, rule);
+    std::vector<T> out(static_cast<std::size_t>(src.size()));
+    if (out.empty()) return out;
+    if constexpr (std::is_same_v<T, bool>) { // std::vector<bool> has no data()
+      const auto bytes = src.tobytes();
+      for (std::size_t i = 0; i < out.size(); ++i)
+        out[i] = bytes[i] != std::byte{0};
+    } else if (src.is_c_contiguous()) {
+      std::memcpy(out.data(), src.data(), out.size() * sizeof(T));
+    } else {
+      const auto bytes = src.tobytes();
+      std::memcpy(out.data(), bytes.data(), bytes.size());
+    }
+    return out;
+  }
+}
+
 template <class T>
 array array::from(std::span<const T> values, std::optional<shape_t> shape, order o) {
-  shape_t s = shape ? std::move(*shape) : shape_t{static_cast<std::int64_t>(values.size())};
-  array a(npio::dtype::of<T>(), s, o);
-  if (static_cast<std::size_t>(a.size()) != values.size())
-    detail::throw_error(errc::bad_shape, "shape does not match the number of values");
-  if (o == order::c || a.ndim() <= 1) {
-    if (!values.empty()) std::memcpy(a.mutable_data(), values.data(), values.size_bytes());
+  if constexpr (detail::has_record<T>) {
+    return detail::write_records<T>(values, std::move(shape), o);
   } else {
-    // values are in C order; the array is Fortran-ordered: place them by index.
-    array src = wrap(const_cast<T*>(values.data()), s);
-    a = src.copy(order::f);
+    static_assert(detail::element_type<T>,
+                  "array::from: T must be an element type (bool, integers, floats, "
+                  "npio::float16, std::complex) or a struct bound with npio::record<T> "
+                  "(npio/record.hpp); for strings make an S or U array and set() each element");
+    shape_t s = shape ? std::move(*shape) : shape_t{static_cast<std::int64_t>(values.size())};
+    array a(npio::dtype::of<T>(), s, o);
+    if (static_cast<std::size_t>(a.size()) != values.size())
+      detail::throw_error(errc::bad_shape, "shape does not match the number of values");
+    if (o == order::c || a.ndim() <= 1) {
+      if (!values.empty()) std::memcpy(a.mutable_data(), values.data(), values.size_bytes());
+    } else {
+      // values are in C order; the array is Fortran-ordered: place them by index.
+      array src = wrap(const_cast<T*>(values.data()), s);
+      a = src.copy(order::f);
+    }
+    return a;
   }
-  return a;
 }
 
 template <class T> array array::wrap(T* data, shape_t shape, order o) {

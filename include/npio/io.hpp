@@ -94,7 +94,10 @@ std::string format_header(const dtype& dt, const shape_t& shape, bool fortran_or
                           std::optional<format_version> version = std::nullopt);
 
 /// What np.load returns: an array (.npy), an archive (.npz), or a Python
-/// value (a raw pickle file). Convert to `array` directly for .npy files.
+/// value (a raw pickle file). For a .npy file it converts to `array`
+/// (`npio::array a = npio::load(p)`, or pass it where an array is wanted) and
+/// has the array's reading methods, so `auto a = npio::load(p); a.at<double>(0)`
+/// works; on an .npz or pickle they throw type_mismatch.
 class loaded {
 public:
   enum class kind { array, npz, value };
@@ -115,7 +118,32 @@ public:
   npz_file& npz();
   /// The unpickled value. Errors: type_mismatch when the file was not a pickle.
   py::value& value();
-  operator npio::array() && { return std::move(array()); }
+  const npio::array& array() const { return const_cast<loaded*>(this)->array(); }
+  /// The array (a view: copying it copies no data).
+  operator npio::array() const { return array(); }
+
+  // The array's reading methods (see array); errors as there, plus
+  // type_mismatch when the file was not a .npy.
+  const npio::dtype& dtype() const { return array().dtype(); }
+  const shape_t& shape() const { return array().shape(); }
+  std::size_t ndim() const { return array().ndim(); }
+  std::int64_t size() const { return array().size(); }
+  bool writeable() const { return array().writeable(); }
+  template <class T, class... I> T at(I... idx) const { return array().template at<T>(idx...); }
+  template <class T> T item() const { return array().template item<T>(); }
+  template <class T> auto view() const { return array().template view<T>(); }
+  template <class T, std::size_t Rank> auto mdview() const {
+    return array().template mdview<T, Rank>();
+  }
+  template <class T> std::vector<T> to_vector(casting rule = casting::safe) const {
+    return array().template to_vector<T>(rule);
+  }
+  npio::array astype(const npio::dtype& dt, casting rule = casting::unsafe) const {
+    return array().astype(dt, rule);
+  }
+  npio::array operator[](std::int64_t i) const { return array()[i]; }
+  npio::array field(std::string_view name) const { return array().field(name); }
+  std::string repr() const { return array().repr(); }
 
 private:
   kind kind_;
@@ -133,6 +161,22 @@ loaded load(const std::filesystem::path& path, const load_options& options = {})
 loaded load(std::span<const std::byte> bytes, const load_options& options = {});
 /// The same from a stream, read from its current position.
 loaded load(std::istream& in, const load_options& options = {});
+/// The .npy file at `path` as a flat std::vector<T> in C order, converted
+/// from the file's dtype under `rule` (int32 and big-endian data load as
+/// double: `std::vector<double> v = npio::load_as<double>(path)`).
+/// Errors: as load, type_mismatch (an .npz or pickle, or a cast `rule`
+/// forbids); messages name the file.
+template <class T>
+std::vector<T> load_as(const std::filesystem::path& path, casting rule = casting::safe,
+                       const load_options& options = {}) {
+  try {
+    return load(path, options).array().template to_vector<T>(rule);
+  } catch (const error& e) {
+    if (!e.file().empty()) throw;
+    throw e.with_context(path.string());
+  }
+}
+
 /// Non-throwing twins for untrusted input.
 result<loaded> try_load(const std::filesystem::path& path,
                         const load_options& options = {}) noexcept;

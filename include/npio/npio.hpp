@@ -9,4 +9,5 @@
 #include <npio/npz.hpp>
 #include <npio/pickle.hpp>
 #include <npio/py/value.hpp>
+#include <npio/record.hpp>
 #include <npio/rows.hpp>

@@ -15,13 +15,17 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <npio/array.hpp>
 #include <npio/dtype.hpp>
 #include <npio/error.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -200,8 +204,21 @@ public:
   /// std::string, it does not survive moving or assigning the value: a short
   /// str lives inside the value), npio::array,
   /// npio::dtype, datetime_t (datetime/date/time), timedelta_t.
-  /// Errors: type_mismatch for another kind; out_of_range when an int does not fit.
-  template <class T> T as() const;
+  /// Also, recursively: std::vector<T> (from a list, tuple, set, frozenset,
+  /// or an ndarray's elements in C order), std::map / std::unordered_map
+  /// (from a dict; keys converted too), std::optional<T> (None is nullopt),
+  /// std::pair and std::tuple (from a list or tuple of that length), and
+  /// py::value itself. A failure names where it happened:
+  /// "['tags'][2]: expected str or bytes, got int".
+  /// Errors: type_mismatch for another kind; out_of_range when an int does
+  /// not fit or a tuple's length differs.
+  template <class T> T as() const&;
+  template <class T> T as() && {
+    static_assert(!std::is_same_v<T, std::string_view>,
+                  "as<std::string_view>() of a temporary value would dangle (a short str lives "
+                  "inside the value): use as<std::string>() or keep the value in a variable");
+    return std::as_const(*this).template as<T>();
+  }
   /// Pointer to the inline payload or null: std::int64_t (a small int), double (a float).
   template <class T> const T* get_if() const noexcept;
 
@@ -219,71 +236,110 @@ public:
   std::size_t size() const;
   bool empty() const { return size() == 0; }
   /// Items of a list, tuple, set or frozenset. Errors: type_mismatch.
-  const std::vector<value>& items() const;
+  /// On a temporary (`py::tolist(a).items()`) the items are returned by value,
+  /// so a range-for over them cannot dangle; the same holds for every
+  /// accessor below.
+  const std::vector<value>& items() const&;
   /// Mutable items (the node is copied first when shared). Errors: type_mismatch.
-  std::vector<value>& items();
+  std::vector<value>& items() &;
+  std::vector<value> items() && { return std::as_const(*this).items(); }
   /// Entries of a dict. Errors: type_mismatch.
-  const dict_entries& dict_items() const;
+  const dict_entries& dict_items() const&;
   /// Mutable entries of a dict; do not change keys through this.
-  dict_entries& dict_items();
-  const value* begin() const { return items().data(); }
-  const value* end() const { return items().data() + items().size(); }
+  dict_entries& dict_items() &;
+  dict_entries dict_items() && { return std::as_const(*this).dict_items(); }
+  const value* begin() const& { return items().data(); }
+  const value* end() const& { return items().data() + items().size(); }
+  /// Iterating a temporary's begin()/end() would dangle: iterate the value
+  /// itself (`for (auto& x : py::tolist(a))`) or `.items()`.
+  const value* begin() && = delete;
+  const value* end() && = delete;
 
   /// List or tuple item, checked (negative counts from the end). Errors: type_mismatch,
   /// out_of_range.
-  const value& at(std::int64_t i) const;
-  value& at(std::int64_t i);
-  /// Dict lookup, checked. Errors: type_mismatch, out_of_range (KeyError).
-  const value& at(const value& key) const;
-  value& at(const value& key);
-  const value& at(std::string_view key) const { return at(value(key)); }
-  const value& at(const char* key) const { return at(value(key)); }
+  const value& at(std::int64_t i) const&;
+  value& at(std::int64_t i) &;
+  value at(std::int64_t i) && { return std::as_const(*this).at(i); }
+  /// Dict lookup, checked; never inserts. Errors: type_mismatch, out_of_range
+  /// ("KeyError: 'epoch'").
+  const value& at(const value& key) const&;
+  value& at(const value& key) &;
+  value at(const value& key) && { return std::as_const(*this).at(key); }
+  const value& at(std::string_view key) const& { return at(value(key)); }
+  value& at(std::string_view key) & { return at(value(key)); }
+  value at(std::string_view key) && { return std::as_const(*this).at(value(key)); }
+  const value& at(const char* key) const& { return at(value(key)); }
+  value& at(const char* key) & { return at(value(key)); }
+  value at(const char* key) && { return std::as_const(*this).at(value(key)); }
   /// Dict lookup; null when absent. Errors: type_mismatch, invalid_argument (unhashable).
-  const value* find(const value& key) const;
+  const value* find(const value& key) const&;
+  const value* find(const value& key) && = delete; ///< would point into a temporary
   bool contains(const value& key) const;
   /// List/tuple index (checked, like at()).
-  const value& operator[](std::int64_t i) const { return at(i); }
-  value& operator[](std::int64_t i) { return at(i); }
+  const value& operator[](std::int64_t i) const& { return at(i); }
+  value& operator[](std::int64_t i) & { return at(i); }
+  value operator[](std::int64_t i) && { return std::as_const(*this).at(i); }
   template <std::integral I>
   requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) const value&
-  operator[](I i) const {
+  operator[](I i) const& {
     return at(static_cast<std::int64_t>(i));
   }
   template <std::integral I>
-  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) value& operator[](I i) {
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) value& operator[](I i) & {
     return at(static_cast<std::int64_t>(i));
   }
-  /// Dict item by str key: const is checked; mutable inserts None when missing
-  /// (a None value becomes an empty dict first, as with nlohmann::json).
-  const value& operator[](std::string_view key) const { return at(value(key)); }
-  value& operator[](std::string_view key);
-  const value& operator[](const char* key) const { return at(value(key)); }
-  value& operator[](const char* key) { return (*this)[std::string_view(key)]; }
+  template <std::integral I>
+  requires(!std::is_same_v<I, std::int64_t> && !std::is_same_v<I, bool>) value operator[](I i) && {
+    return std::as_const(*this).at(static_cast<std::int64_t>(i));
+  }
+  /// Dict item by str key, checked whether const or not: a missing key throws
+  /// out_of_range ("KeyError: 'epoch'") and never inserts. To add an item use
+  /// insert(), or setdefault() for "get or add".
+  const value& operator[](std::string_view key) const& { return at(value(key)); }
+  value& operator[](std::string_view key) & { return at(value(key)); }
+  value operator[](std::string_view key) && { return std::as_const(*this).at(value(key)); }
+  const value& operator[](const char* key) const& { return at(value(key)); }
+  value& operator[](const char* key) & { return at(value(key)); }
+  value operator[](const char* key) && { return std::as_const(*this).at(value(key)); }
 
   /// Appends to a list (a None value becomes a list). Errors: type_mismatch.
   void push_back(value v);
-  /// Sets a dict item (replacing an equal key's value) or adds to a set.
+  /// Sets a dict item, replacing an equal key's value (Python's `d[k] = v`;
+  /// a None value becomes a dict first), or adds to a set.
   /// Errors: type_mismatch, invalid_argument (unhashable key).
   void insert(value key, value v);
+  /// Python's dict.setdefault: the item at `key`, added as `def` first when
+  /// missing (a None value becomes a dict first).
+  /// Errors: type_mismatch, invalid_argument (unhashable key).
+  value& setdefault(value key, value def = {});
   void add(value item);
 
   // ---- other kinds ----
   std::complex<double> as_complex() const { return as<std::complex<double>>(); }
   /// The array of an ndarray value. Errors: type_mismatch.
-  const npio::array& array() const;
-  npio::array& array();
+  const npio::array& array() const&;
+  npio::array& array() &;
+  npio::array array() && { return std::as_const(*this).array(); }
   /// dtype of a scalar or dtype value. Errors: type_mismatch.
-  const npio::dtype& dtype() const;
+  const npio::dtype& dtype() const&;
+  npio::dtype dtype() && { return std::as_const(*this).dtype(); }
   /// Raw element bytes of a NumPy scalar. Errors: type_mismatch.
-  const std::string& scalar_bytes() const;
+  const std::string& scalar_bytes() const&;
+  std::string scalar_bytes() && { return std::as_const(*this).scalar_bytes(); }
   /// tzinfo of a datetime/time (None when naive).
-  const value& tzinfo() const;
+  const value& tzinfo() const&;
+  value tzinfo() && { return std::as_const(*this).tzinfo(); }
   /// Module and name of a global; class, args and state of an inert object.
-  const std::string& module() const;
-  const std::string& name() const;
-  const std::string& object_class() const;
-  const value& object_args() const;
-  const value& object_state() const;
+  const std::string& module() const&;
+  std::string module() && { return std::as_const(*this).module(); }
+  const std::string& name() const&;
+  std::string name() && { return std::as_const(*this).name(); }
+  const std::string& object_class() const&;
+  std::string object_class() && { return std::as_const(*this).object_class(); }
+  const value& object_args() const&;
+  value object_args() && { return std::as_const(*this).object_args(); }
+  const value& object_state() const&;
+  value object_state() && { return std::as_const(*this).object_state(); }
 
   // ---- comparison, hashing, printing ----
   /// Python's ==: numbers compare by value across bool/int/float/complex,
@@ -346,6 +402,9 @@ std::string float_repr(double f);
 /// The same at single precision (shortest text that reads back as that float).
 std::string float_repr(float f);
 
+/// Prints v.repr().
+std::ostream& operator<<(std::ostream& os, const value& v);
+
 /// Free-function spellings of the factories: py::dict({{"a", 1}}), py::tuple({1, 2}), ...
 inline value dict(std::initializer_list<std::pair<value, value>> e) {
   return value::dict(e);
@@ -402,10 +461,104 @@ std::string_view as_string_view(const value& v);
 datetime_t as_datetime(const value& v);
 timedelta_t as_timedelta(const value& v);
 [[noreturn]] void throw_out_of_range_int(const value& v, const char* type);
+
+// ---- recursive conversions (as<std::vector<T>>, as<std::map<K, T>>, ...) ----
+// A failure deep inside throws path_error; as<>() turns it into one
+// npio::error whose text starts with the path: "['tags'][2]: expected ...".
+struct path_error {
+  errc code;
+  std::string path, message;
+};
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct is_vector : std::false_type {};
+template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T> struct is_map : std::false_type {};
+template <class K, class V, class C, class A>
+struct is_map<std::map<K, V, C, A>> : std::true_type {};
+template <class K, class V, class H, class E, class A>
+struct is_map<std::unordered_map<K, V, H, E, A>> : std::true_type {};
+template <class T> struct is_tuple : std::false_type {};
+template <class... T> struct is_tuple<std::tuple<T...>> : std::true_type {};
+template <class A, class B> struct is_tuple<std::pair<A, B>> : std::true_type {};
+template <class T>
+inline constexpr bool is_compound_v =
+    is_optional<T>::value || is_vector<T>::value || is_map<T>::value || is_tuple<T>::value ||
+    std::is_same_v<T, value>;
+
+std::string key_path(const value& key);
+[[noreturn]] void throw_sequence_expected(const value& v, const char* what, std::size_t n);
+
+template <class T> T convert(const value& v);
+
+template <class F> auto at_path(const std::string& step, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (path_error& e) {
+    e.path.insert(0, step);
+    throw;
+  } catch (const error& e) {
+    throw path_error{e.code(), step, e.detail()};
+  }
+}
+
+template <class Tuple, std::size_t... I>
+Tuple convert_tuple(const std::vector<value>& items, std::index_sequence<I...>) {
+  return Tuple{at_path("[" + std::to_string(I) + "]",
+                       [&] { return convert<std::tuple_element_t<I, Tuple>>(items[I]); })...};
+}
+
+template <class T> T convert(const value& v) {
+  if constexpr (std::is_same_v<T, value>) {
+    return v;
+  } else if constexpr (is_optional<T>::value) {
+    if (v.is_none()) return std::nullopt;
+    return T(convert<typename T::value_type>(v));
+  } else if constexpr (is_vector<T>::value) {
+    using E = typename T::value_type;
+    if (v.is_ndarray()) {
+      if constexpr (npio::detail::element_type<E> || std::is_same_v<E, std::string> ||
+                    std::is_same_v<E, std::u32string>)
+        return v.array().template to_vector<E>();
+    }
+    if (!v.is_sequence()) throw_sequence_expected(v, "list", 0);
+    T out;
+    out.reserve(v.items().size());
+    std::size_t i = 0;
+    for (const value& x : v.items()) {
+      out.push_back(at_path("[" + std::to_string(i) + "]", [&] { return convert<E>(x); }));
+      ++i;
+    }
+    return out;
+  } else if constexpr (is_map<T>::value) {
+    if (!v.is_dict()) throw_sequence_expected(v, "dict", 0);
+    T out;
+    for (const auto& [k, x] : v.dict_items()) {
+      const std::string step = key_path(k);
+      auto key = at_path(step + " (key)", [&] { return convert<typename T::key_type>(k); });
+      out.emplace(std::move(key),
+                  at_path(step, [&] { return convert<typename T::mapped_type>(x); }));
+    }
+    return out;
+  } else if constexpr (is_tuple<T>::value) {
+    constexpr std::size_t n = std::tuple_size_v<T>;
+    if (!(v.is_list() || v.is_tuple()) || v.items().size() != n)
+      throw_sequence_expected(v, "tuple", n);
+    return convert_tuple<T>(v.items(), std::make_index_sequence<n>{});
+  } else {
+    return v.template as<T>();
+  }
+}
 } // namespace detail
 
-template <class T> T value::as() const {
-  if constexpr (std::is_same_v<T, bool>) {
+template <class T> T value::as() const& {
+  if constexpr (detail::is_compound_v<T>) {
+    try {
+      return detail::convert<T>(*this);
+    } catch (const detail::path_error& e) {
+      throw error(e.code, e.path.empty() ? e.message : e.path + ": " + e.message);
+    }
+  } else if constexpr (std::is_same_v<T, bool>) {
     return detail::as_bool(*this);
   } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
     const std::int64_t x = detail::as_int64(*this);
@@ -436,7 +589,11 @@ template <class T> T value::as() const {
   } else if constexpr (std::is_same_v<T, timedelta_t>) {
     return detail::as_timedelta(*this);
   } else {
-    static_assert(sizeof(T) == 0, "no conversion from py::value to this type");
+    static_assert(sizeof(T) == 0,
+                  "no conversion from py::value to this type: as<T>() takes bool, integers, "
+                  "float/double, std::complex<double>, std::string, std::string_view, npio::array, "
+                  "npio::dtype, datetime_t, timedelta_t, py::value, and std::vector, std::map, "
+                  "std::unordered_map, std::optional, std::pair, std::tuple of those");
   }
 }
 
