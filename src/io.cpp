@@ -273,11 +273,22 @@ loaded load_from(source& src, const load_options& o, const std::filesystem::path
       prefix.resize(detail::sniff_bytes);
       prefix.resize(6 + src.read(prefix.data() + 6, detail::sniff_bytes - 6));
     }
-    if (!detail::looks_like_pickle(prefix)) detail::throw_not_npy(prefix);
-    if (!o.allow_pickle) detail::throw_pickle_disallowed(prefix);
+    const bool plausible = detail::looks_like_pickle(prefix);
+    if (!o.allow_pickle) {
+      if (!plausible) detail::throw_not_npy(prefix);
+      detail::throw_pickle_disallowed(prefix);
+    }
     std::vector<std::byte> all = src.read_rest(o.max_data_bytes);
     all.insert(all.begin(), prefix.begin(), prefix.end());
-    return detail::read_raw_pickle(all, o);
+    if (plausible) return detail::read_raw_pickle(all, o);
+    // With allow_pickle, np.load unpickles whatever is not .npy or zip; so do
+    // we (CPython takes b'I0x10\n.' and b'F-Infinity\n.'), but a file that
+    // fails to unpickle and never looked like a pickle is reported as what it is.
+    try {
+      return detail::read_raw_pickle(all, o);
+    } catch (const error&) {
+      detail::throw_not_npy(prefix);
+    }
   }
   const header h = read_header_from(src, prefix, effective_max_header(o));
   const auto extra = std::span<const std::byte>(prefix).subspan(
