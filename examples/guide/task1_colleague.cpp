@@ -23,22 +23,15 @@ int main(int argc, char** argv) {
   const npio::array wc = w.copy(npio::order::c);
   const std::span<const float> flat = wc.view<float>();
 
-  // Labels: a <U5 array, to std::string (UTF-8) through Python values.
+  // Labels: a <U5 array.
   const npio::array labels = z.at("labels");
-  // NEW-API: labels.to_vector<std::string>() (string access on S/U arrays)
-  const npio::py::value label_list = npio::py::tolist(labels); // keep it: items() refer into it
-  std::vector<std::string> names;
-  for (const npio::py::value& s : label_list.items())
-    names.push_back(s.as<std::string>());
+  const std::vector<std::string> names = labels.to_vector<std::string>(); // U as UTF-8
 
   // Metadata: np.savez stored the dict as a 0-d object array; item() is the dict.
   const npio::py::value meta = npio::py::item(z.at("meta"));
   const double lr = meta.at("lr").as<double>(); // at(): a missing key throws
   const auto epochs = meta.at("epochs").as<std::int64_t>();
-  // NEW-API: meta.at("layers").as<std::vector<int>>()
-  std::vector<int> layers;
-  for (const npio::py::value& n : meta.at("layers").items())
-    layers.push_back(n.as<int>());
+  const auto layers = meta.at("layers").as<std::vector<int>>(); // errors name the path
 
   // np.save of a dict: the same 0-d object array, in a .npy.
   const npio::array cfg_array = npio::load(dir / "config.npy", opts);

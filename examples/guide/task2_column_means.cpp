@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <npio/npio.hpp>
-#include <utility>
 #include <vector>
 
 int main(int argc, char** argv) {
@@ -16,9 +15,8 @@ int main(int argc, char** argv) {
   const npio::array m = npio::load(dir / "samples.npy", opts);
   if (m.dtype() != npio::dtype::parse("<f4") || m.ndim() != 2)
     throw npio::error(npio::errc::type_mismatch, "expected a 2-d float32 array");
-  // A read-only mapping: view it through a const array.
-  // NEW-API: m.view<const float>() / m.mdview<const float, 2>() on a non-const array
-  const auto md = std::as_const(m).mdview<float, 2>();
+  // view/mdview give const access, so a read-only mapping reads directly.
+  const auto md = m.mdview<float, 2>();
   const std::int64_t rows = md.extent(0), cols = md.extent(1);
   std::vector<double> sum(static_cast<std::size_t>(cols), 0.0);
   for (std::int64_t i = 0; i < rows; ++i)
