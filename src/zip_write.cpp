@@ -137,8 +137,12 @@ public:
   // The same with ISA-L; false when its output would not fit (then use libdeflate).
   bool isal(std::span<const std::byte> in, bool last, std::vector<std::byte>& out) {
     const int level = level_ <= 1 ? 1 : 2;
-    if (level_buf_.empty())
-      level_buf_.resize(std::max<std::size_t>(ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT));
+    // A fresh (zeroed) buffer every call: ISA-L's hash table in level_buf keeps
+    // entries from the previous chunk, which change the output (still valid) with
+    // whichever chunks this worker compressed before, so the bytes written
+    // depended on the thread count and scheduling.
+    level_buf_.assign(std::max<std::size_t>(ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT),
+                      std::byte{0});
     if (in.size() > 0xFFFFFFFFu - 4096) return false;
     isal_zstream z;
     isal_deflate_stateless_init(&z);
