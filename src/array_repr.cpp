@@ -423,7 +423,7 @@ formatter make_formatter(const dtype& dt, const std::vector<const std::byte*>& p
   }
   if (dt.is_subarray()) {
     // NumPy's SubArrayFormat nests lists; npio prints the elements' repr as a list.
-    return [dt, &a](const std::byte* p) {
+    return [dt](const std::byte* p) {
       npio::array sub(dt.base(), dt.shape(),
                       buffer::wrap(const_cast<std::byte*>(p), dt.itemsize(), false));
       std::string r = sub.repr(); // "array([...]...)"

@@ -533,7 +533,11 @@ template <class T> T convert(const value& v) {
   } else if constexpr (is_map<T>::value) {
     if (!v.is_dict()) throw_sequence_expected(v, "dict", 0);
     T out;
-    for (const auto& [k, x] : v.dict_items()) {
+    for (const auto& kv : v.dict_items()) {
+      // named references, not a structured binding: clang before 16 cannot
+      // capture bindings in the lambdas below
+      const auto& k = kv.first;
+      const auto& x = kv.second;
       const std::string step = key_path(k);
       auto key = at_path(step + " (key)", [&] { return convert<typename T::key_type>(k); });
       out.emplace(std::move(key),
