@@ -972,8 +972,7 @@ value vm::run(std::size_t& consumed) {
           } catch (const error& e) {
             if (e.code() == errc::limit_exceeded && e.detail().find("expand") != std::string::npos)
               anomaly(scan_anomaly::kind::expansion,
-                      "shared references (memo GET, DUP) expand to more than max_bytes / 16 "
-                      "values");
+                      "shared references (memo GET, DUP) expand to more than max_bytes bytes");
           }
         }
         cleanup(true);
@@ -1417,9 +1416,24 @@ bool has_children(kind k) {
   }
 }
 
+// The bytes of a leaf beyond its 16-byte value, in units of 16 bytes.
+std::uint64_t leaf_units(const value& v) noexcept {
+  switch (access::tag(v)) {
+  case kind::str:
+  case kind::bytes:
+  case kind::bytearray:
+  case kind::decimal:
+    return access::text(v).size() / 16;
+  default:
+    return 0;
+  }
+}
+
 // The result must be a tree to be a py::value users can walk: no cycles, depth
 // within max_depth, and its size (shared subtrees counted once per reference,
-// as a walk would see them) within max_bytes / 16 values. Node marks: 0 not
+// as a walk would see them) within max_bytes / 16 values of 16 bytes, strings'
+// and arrays' bytes included, so that what a walk, repr or JSON of it produces
+// is bounded by max_bytes too. Node marks: 0 not
 // seen, 1 on the current path, 2 + size when done (so a DAG is walked once).
 void vm::check_result(value& root) {
   struct frame {
@@ -1431,7 +1445,7 @@ void vm::check_result(value& root) {
   const std::uint64_t max_nodes = std::max<std::uint64_t>(opt_.limits.max_bytes / 16, 1);
   auto too_big = [this] {
     fail(errc::limit_exceeded,
-         "the pickle's shared references expand to more than max_bytes / 16 values");
+         "the pickle's shared references expand to more than max_bytes bytes");
   };
   std::vector<frame> st;
   // Returns the size of v when it is known without walking it, or 0 after
@@ -1439,7 +1453,7 @@ void vm::check_result(value& root) {
   auto enter = [&](value& v) -> std::uint64_t {
     pyd::node* n = access::ptr(v);
     const kind k = access::tag(v);
-    if (!n || !has_children(k)) return 1;
+    if (!n || !has_children(k)) return 1 + leaf_units(v);
     const std::uint32_t state = n->mark & ~tracked_bit;
     if (state == 1)
       fail(errc::pickle_invalid,
@@ -1449,7 +1463,8 @@ void vm::check_result(value& root) {
       fail(errc::limit_exceeded, "pickle value nests deeper than max_depth (" +
                                      std::to_string(opt_.limits.max_depth) + ")");
     n->mark = (n->mark & tracked_bit) | 1u;
-    st.push_back(frame{k, n});
+    st.push_back(frame{k, n, 0, 1 + (k == kind::ndarray ? v.array().nbytes() / 16 : 0)});
+    if (st.back().size > max_nodes) too_big();
     return 0;
   };
   if (enter(root) > max_nodes) too_big();

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace npio {
 inline namespace v1 {
@@ -1354,7 +1356,12 @@ bool value::is_hashable() const noexcept {
 }
 
 namespace {
-std::size_t hash_rec(const value& v, int depth) {
+// Tuples and frozensets met before in this hash() are hashed once: a pickle
+// can share a subtuple between both items of its parent (DUP, TUPLE2) at every
+// level, and a walk that revisits them takes 2**depth steps.
+using hash_memo = std::unordered_map<const detail::node*, std::size_t>;
+
+std::size_t hash_rec(const value& v, int depth, hash_memo& memo) {
   if (depth > 1000)
     fail(errc::limit_exceeded, "maximum recursion depth exceeded while hashing a key");
   if (is_numberlike(v)) {
@@ -1370,16 +1377,22 @@ std::size_t hash_rec(const value& v, int depth) {
     return hash_bytes(nd<detail::str_node>(v).s, 2);
   case kind::decimal:
     return hash_bytes(nd<detail::str_node>(v).s, 3);
-  case kind::tuple: {
-    std::size_t h = 0x345678;
-    for (const auto& c : v.items())
-      h = mix(h * 1000003 ^ hash_rec(c, depth + 1));
-    return h;
-  }
+  case kind::tuple:
   case kind::frozenset: {
-    std::size_t h = 0x6789;
-    for (const auto& c : v.items())
-      h += mix(hash_rec(c, depth + 1));
+    const detail::node* n = access::ptr(v);
+    if (n)
+      if (auto it = memo.find(n); it != memo.end()) return it->second;
+    std::size_t h;
+    if (v.type() == kind::tuple) {
+      h = 0x345678;
+      for (const auto& c : v.items())
+        h = mix(h * 1000003 ^ hash_rec(c, depth + 1, memo));
+    } else {
+      h = 0x6789;
+      for (const auto& c : v.items())
+        h += mix(hash_rec(c, depth + 1, memo));
+    }
+    if (n) memo.emplace(n, h);
     return h;
   }
   case kind::scalar:
@@ -1412,12 +1425,18 @@ std::size_t hash_rec(const value& v, int depth) {
 } // namespace
 
 std::size_t value::hash() const {
-  return hash_rec(*this, 0);
+  hash_memo memo;
+  return hash_rec(*this, 0, memo);
 }
 
 // ---- equality (iterative over containers) ----------------------------------------------
 
 namespace {
+bool is_container(kind k) noexcept {
+  return k == kind::list || k == kind::tuple || k == kind::dict || k == kind::set ||
+         k == kind::frozenset;
+}
+
 // Equality of two values when no walk is needed: 0 different, 1 equal, 2 walk.
 int shallow_equal(const value& a, const value& b) {
   const kind ka = a.type(), kb = b.type();
@@ -1451,11 +1470,23 @@ bool operator==(const value& a0, const value& b0) {
   if (const int s = shallow_equal(a0, b0); s != 2) return s == 1;
   std::vector<std::pair<const value*, const value*>> work;
   std::deque<value> keep; // temporaries (tolist of object arrays); stable addresses
+  // Pairs of containers already compared (or queued): a pickle can share
+  // subtrees (DUP, memo GET) so that a plain walk takes 2**depth steps, and
+  // every pair must be equal anyway, so each is walked once.
+  struct pair_hash {
+    std::size_t operator()(const std::pair<const void*, const void*>& p) const noexcept {
+      return std::hash<const void*>()(p.first) * 31 ^ std::hash<const void*>()(p.second);
+    }
+  };
+  std::unordered_set<std::pair<const void*, const void*>, pair_hash> seen;
   work.emplace_back(&a0, &b0);
   while (!work.empty()) {
     auto [a, b] = work.back();
     work.pop_back();
     if (access::heap(*a) && access::ptr(*a) == access::ptr(*b) && a->type() == b->type()) continue;
+    if (access::heap(*a) && access::heap(*b) && is_container(a->type()) &&
+        !seen.emplace(access::ptr(*a), access::ptr(*b)).second)
+      continue;
     if (is_numberlike(*a) && is_numberlike(*b)) {
       num x = to_num(*a), y = to_num(*b);
       if (!num_equal(x, y)) return false;

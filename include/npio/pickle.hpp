@@ -94,7 +94,7 @@ struct scan_anomaly {
     frame,         ///< an opcode or argument crosses a FRAME's end, or a frame opens inside one
     proto,         ///< PROTO after the first opcode of a pickle
     trailing,      ///< bytes after the first pickle's STOP (pickle.load in a loop reads them)
-    expansion,     ///< shared references (memo GET, DUP) expand past limits.max_bytes / 16 values
+    expansion,     ///< shared references (memo GET, DUP) expand past limits.max_bytes bytes
     stop_in_frame, ///< STOP before the end of the frame that holds it
   };
   kind what = kind::trailing;

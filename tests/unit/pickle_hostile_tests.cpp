@@ -182,7 +182,7 @@ TEST(PickleHostile, MemoBlowUp) {
   }
   s += ".";
   expect_fail(s, errc::limit_exceeded,
-              "the pickle's shared references expand to more than max_bytes / 16 values");
+              "the pickle's shared references expand to more than max_bytes bytes");
   // memo entry limit
   pk::options o;
   o.limits.max_memo = 100;
