@@ -143,7 +143,14 @@ safety classify(std::string_view module, std::string_view name) {
     }
   }
   if (classify_one(module, name) == safety::dangerous) return safety::dangerous;
-  if (detail::is_reconstructable(module, name)) return safety::safe;
+  if (detail::is_reconstructable(module == "__builtin__" ? "builtins" : module, name))
+    return safety::safe; // __builtin__ is what fix_imports maps to builtins
+  // fickling's unsafe_imports(): any other import from builtins, and a name
+  // `eval` from any module (exec too, its twin).
+  if (module == "builtins" || module == "__builtin__") return safety::dangerous;
+  const std::string_view last =
+      name.substr(dot == std::string_view::npos ? 0 : name.rfind('.') + 1);
+  if (last == "eval" || last == "exec") return safety::dangerous;
   return safety::unknown;
 }
 

@@ -401,3 +401,21 @@ TEST(PickleScan, EscapedNames) {
 }
 
 } // namespace
+
+TEST(PickleScan, FicklingUnsafeImports) {
+  // fickling's Pickled.unsafe_imports() (fickling/fickle.py): every import
+  // from these modules, and any import of a name `eval`.
+  for (const char* m : {"__builtin__", "__builtins__", "builtins", "os", "posix", "nt",
+                        "subprocess", "sys", "socket"})
+    EXPECT_EQ(pk::classify(m, "anything_else"), pk::safety::dangerous) << m;
+  EXPECT_EQ(pk::classify("somewhere", "eval"), pk::safety::dangerous);
+  EXPECT_EQ(pk::classify("somewhere", "exec"), pk::safety::dangerous);
+  EXPECT_EQ(pk::classify("somewhere", "Thing.eval"), pk::safety::dangerous);
+  // its bypass tests: pty.spawn (GHSA-r7v6-mfhq-g3m2), marshal.loads
+  EXPECT_EQ(pk::classify("pty", "spawn"), pk::safety::dangerous);
+  EXPECT_EQ(pk::classify("marshal", "loads"), pk::safety::dangerous);
+  // what NumPy's pickles need from builtins stays safe
+  EXPECT_EQ(pk::classify("builtins", "set"), pk::safety::safe);
+  EXPECT_EQ(pk::classify("__builtin__", "set"), pk::safety::safe);
+  EXPECT_EQ(pk::classify("somewhere", "evaluate"), pk::safety::unknown);
+}
