@@ -35,10 +35,6 @@ NPIO_BENCH_DIR=$data "$bench" --benchmark_filter='^(load_|save/|overwrite/|mmap_
   --benchmark_out_format=json "$@" >&2
 echo "== NumPy" >&2
 "$python" "$here/npy_numpy.py" time "$data" --reps "$reps" >"$data/numpy.json"
-echo "best of the repetitions:" >&2
-"$python" "$here/npy_numpy.py" report "$data/npio.json" "$data/numpy.json" >&2
-echo "medians:" >&2
-"$python" "$here/npy_numpy.py" report --stat median "$data/npio.json" "$data/numpy.json" >&2
 
 rm -f "$data/npz.json" "$data/pickle.json"
 if [[ ${NPIO_BENCH_NPZ:-1} != 0 ]]; then
