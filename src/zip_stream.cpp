@@ -40,6 +40,7 @@ public:
     if (z_live_) inflateEnd(&z_);
   }
 
+  std::uint64_t left() override { return e_.usize - out_; } // declared, checked by check_member
   std::size_t read(std::byte* dst, std::size_t n) override {
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, e_.usize - out_));
     if (n == 0) return 0;
