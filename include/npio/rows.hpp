@@ -63,7 +63,7 @@ void append(const std::filesystem::path& path, const array& rows,
 ///   a write racing it on every filesystem (ext4 does not, XFS does), so a
 ///   reader that reads the header while it is being rewritten can, rarely, see
 ///   old and new bytes mixed: a row count between the two (rows that are all
-///   written), one past the rows written (truncated), or where the count gains
+///   written), more rows than were written (truncated), or where the count gains
 ///   a digit, a header that fails to parse or has its later dimensions cut
 ///   ((1000, 56) for (1000, 256)). Check the shape, or read again.
 /// Call flush() at the points where readers must see the rows, and before
