@@ -96,53 +96,74 @@ int bench_append(const fs::path& dir) {
   const npio::array one = npio::array::from(row);
   const auto p = dir / "append.npy", q = dir / "plain.bin";
   const auto f4 = npio::dtype::parse("<f4");
-  const measured plain = in_child([&] {
-    const int fd = ::open(q.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    for (int i = 0; i < rows; ++i)
-      write_all(fd, row.data(), 1024);
-    ::close(fd);
-  });
-  // The default: a 64 KiB buffer, flushed by the destructor.
-  const measured app = in_child([&] {
-    fs::remove(p);
-    npio::npy_appender a(p, {}, f4, row_shape);
-    for (int i = 0; i < rows; ++i)
-      a.append(one);
-  });
-  const measured small = in_child([&] {
-    fs::remove(p);
-    npio::append_options o;
-    o.buffer_bytes = 8 << 10; // Python's io.DEFAULT_BUFFER_SIZE
-    npio::npy_appender a(p, o, f4, row_shape);
-    for (int i = 0; i < rows; ++i)
-      a.append(one);
-  });
-  const measured through = in_child([&] {
-    fs::remove(p);
-    npio::append_options o;
-    o.buffer_bytes = 0;
-    npio::npy_appender a(p, o, f4, row_shape);
-    for (int i = 0; i < rows; ++i)
-      a.append(one);
-  });
-  const measured oneshot = in_child([&] {
-    fs::remove(p);
-    npio::save(p, npio::array(f4, {0, 256}));
-    for (int i = 0; i < rows; ++i)
-      npio::append(p, one);
-  });
-  if (npio::read_header(p).shape != npio::shape_t{rows, 256}) return 1;
-  std::printf("append: 1,000 rows of 1 KiB (median of 7; ratios to the plain write()s)\n");
-  std::printf("  %-44s %9s %6s %9s %6s\n", "", "wall us", "", "CPU us", "");
-  auto line = [&](const char* what, const measured& m) {
-    std::printf("  %-44s %9.1f %5.2fx %9.1f %5.2fx\n", what, m.seconds * 1e6,
-                m.seconds / plain.seconds, m.cpu_seconds * 1e6, m.cpu_seconds / plain.cpu_seconds);
+  struct mode {
+    const char* name;
+    std::function<void()> run;
+    std::vector<double> wall, cpu, wall_ratio, cpu_ratio;
   };
-  line("plain write()s", plain);
-  line("npy_appender (default: 64 KiB buffer)", app);
-  line("npy_appender, buffer_bytes = 8 KiB", small);
-  line("npy_appender, buffer_bytes = 0 (write-through)", through);
-  line("npio::append x 1,000 (open, lock, rows, header)", oneshot);
+  auto appender = [&](std::size_t buffer) {
+    return [&, buffer] {
+      fs::remove(p);
+      npio::append_options o;
+      o.buffer_bytes = buffer;
+      npio::npy_appender a(p, o, f4, row_shape);
+      for (int i = 0; i < rows; ++i)
+        a.append(one);
+    };
+  };
+  std::vector<mode> modes;
+  modes.push_back({"plain write()s",
+                   [&] {
+                     const int fd =
+                         ::open(q.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                     for (int i = 0; i < rows; ++i)
+                       write_all(fd, row.data(), 1024);
+                     ::close(fd);
+                   },
+                   {},
+                   {},
+                   {},
+                   {}});
+  // The default: a 64 KiB buffer, flushed by the destructor.
+  modes.push_back({"npy_appender (default: 64 KiB buffer)",
+                   appender(npio::append_options{}.buffer_bytes),
+                   {},
+                   {},
+                   {},
+                   {}});
+  // Python's io.DEFAULT_BUFFER_SIZE
+  modes.push_back({"npy_appender, buffer_bytes = 8 KiB", appender(8 << 10), {}, {}, {}, {}});
+  modes.push_back({"npy_appender, buffer_bytes = 0 (write-through)", appender(0), {}, {}, {}, {}});
+  modes.push_back({"npio::append x 1,000 (open, lock, rows, header)",
+                   [&] {
+                     fs::remove(p);
+                     npio::save(p, npio::array(f4, {0, 256}));
+                     for (int i = 0; i < rows; ++i)
+                       npio::append(p, one);
+                   },
+                   {},
+                   {},
+                   {},
+                   {}});
+  // Round by round, every mode once, so that each ratio compares runs made
+  // moments apart on this shared machine; medians over the rounds.
+  constexpr int rounds = 9;
+  for (int r = 0; r < rounds; ++r)
+    for (auto& m : modes) {
+      const measured t = in_child(m.run, 1);
+      m.wall.push_back(t.seconds);
+      m.cpu.push_back(t.cpu_seconds);
+      m.wall_ratio.push_back(t.seconds / modes[0].wall.back());
+      m.cpu_ratio.push_back(t.cpu_seconds / modes[0].cpu.back());
+    }
+  if (npio::read_header(p).shape != npio::shape_t{rows, 256}) return 1;
+  std::printf("append: 1,000 rows of 1 KiB; medians of %d rounds (ratios: to the plain write()s "
+              "of the same round)\n",
+              rounds);
+  std::printf("  %-48s %9s %6s %9s %6s\n", "", "wall us", "", "CPU us", "");
+  for (const auto& m : modes)
+    std::printf("  %-48s %9.1f %5.2fx %9.1f %5.2fx\n", m.name, median(m.wall) * 1e6,
+                median(m.wall_ratio), median(m.cpu) * 1e6, median(m.cpu_ratio));
   fs::remove(p);
   fs::remove(q);
   return 0;
