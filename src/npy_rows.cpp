@@ -261,6 +261,8 @@ struct npy_appender::impl {
       while (e > b && text[e - 1] == head_written[e - 1])
         --e;
     }
+    // A write that fails midway leaves bytes of neither text: the next writes all.
+    head_written.clear();
     if (b < e) write_at(fd.get(), std::as_bytes(std::span(text.data() + b, e - b)), b, path);
     head_written = std::move(text);
   }
