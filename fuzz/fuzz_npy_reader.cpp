@@ -10,11 +10,11 @@
 // a stream read to the end gives exactly the file's data bytes, and the array
 // that load (or npz_file::at) returns for the same bytes, in the same order;
 // a file load accepts, the reader reads to the end. Any mismatch aborts.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <npio/io.hpp>
 #include <npio/npz.hpp>
