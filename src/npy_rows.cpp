@@ -218,7 +218,10 @@ struct npy_appender::impl {
     head_post.clear();
     head_written.clear();
     const std::size_t ax = growth_axis(h);
-    std::string text = format_header(h.dtype, h.shape, h.fortran_order, h.version);
+    auto formatted =
+        capture([&] { return format_header(h.dtype, h.shape, h.fortran_order, h.version); });
+    if (!formatted) return; // commit's format_header will say why
+    std::string text = std::move(formatted).value();
     while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
       text.pop_back();
     // 'shape' is the last key: its last occurrence is the key, not a field name.
