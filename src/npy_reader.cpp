@@ -22,12 +22,21 @@ public:
   fd_stream(detail::fd_handle fd, std::filesystem::path p)
       : fd_(std::move(fd)), path_(std::move(p)) {}
   std::size_t read(std::byte* dst, std::size_t n) override {
-    return detail::read_full(fd_.get(), dst, n, path_);
+    const std::size_t got = detail::read_full(fd_.get(), dst, n, path_);
+    pos_ += got;
+    return got;
+  }
+  // The size now, not at open: rows appended before the header that names
+  // them (as append writes them) are there.
+  std::uint64_t left() override {
+    const std::uint64_t size = detail::file_size(fd_.get(), path_);
+    return size > pos_ ? size - pos_ : 0;
   }
 
 private:
   detail::fd_handle fd_;
   std::filesystem::path path_;
+  std::uint64_t pos_ = 0; // bytes read: the file is read from its start
 };
 
 } // namespace
@@ -142,6 +151,17 @@ std::optional<array> npy_reader::next(std::int64_t n) {
       throw error(errc::limit_exceeded,
                   "a chunk of " + std::to_string(k) + " rows is larger than max_data_bytes");
     const std::uint64_t at = p.h.data_offset + p.row_bytes * static_cast<std::uint64_t>(p.pos);
+    // Nothing is allocated for bytes that are not there (a header may claim
+    // any shape): a short file is truncated before the chunk is allocated.
+    const std::uint64_t in_left = p.in->left();
+    const std::uint64_t avail = in_left > std::numeric_limits<std::uint64_t>::max() - p.carry.size()
+                                    ? std::numeric_limits<std::uint64_t>::max()
+                                    : in_left + p.carry.size();
+    if (bytes > avail)
+      throw error(errc::truncated,
+                  "file seems not fully written: expected " + std::to_string(p.h.data_size) +
+                      " bytes of array data, found " + std::to_string(at - p.h.data_offset + avail),
+                  {}, {}, at + avail);
     auto buf = buffer::allocate(static_cast<std::size_t>(bytes), false);
     const std::size_t got = p.read(buf->data(), static_cast<std::size_t>(bytes));
     if (got < bytes)

@@ -79,14 +79,19 @@ std::int64_t rows_for(const header& h, const array& rows) {
     bad("cannot append rows of dtype " + rows.dtype().descr() + " to an array of dtype " +
         h.dtype.descr() + " (convert them with astype first)");
   const std::size_t ax = growth_axis(h);
-  shape_t row = h.shape;
-  row.erase(row.begin() + static_cast<std::ptrdiff_t>(ax));
-  if (rows.shape() == row) return 1;
-  if (rows.ndim() == h.shape.size()) {
-    shape_t other = rows.shape();
-    other.erase(other.begin() + static_cast<std::ptrdiff_t>(ax));
-    if (other == row) return rows.shape()[ax];
-  }
+  const shape_t& rs = rows.shape();
+  // The file's shape without the growth axis against rows' shape without
+  // `skip` (none: one row), compared in place: appends are many and small.
+  auto same_rows = [&](std::size_t skip) {
+    for (std::size_t i = 0, j = 0; i < h.shape.size(); ++i) {
+      if (i == ax) continue;
+      if (j == skip) ++j;
+      if (rs[j++] != h.shape[i]) return false;
+    }
+    return true;
+  };
+  if (rs.size() + 1 == h.shape.size() && same_rows(rs.size())) return 1;
+  if (rs.size() == h.shape.size() && same_rows(ax)) return rs[ax];
   bad("cannot append rows of shape " + shape_str(rows.shape()) + " to an array of shape " +
       shape_str(h.shape) +
       (h.fortran_order ? " (Fortran order: rows are along the last axis)" : ""));
@@ -200,6 +205,71 @@ struct npy_appender::impl {
   npio::header h;
   std::uint64_t file_end = 0; // the file's size
 
+  // The header text around the growth axis's length (from format_header
+  // with h.version), so that an append formats one number, not the dtype;
+  // empty `head_post` when the text could not be split (format_header then).
+  std::string head_pre, head_post;
+  // The header as last written by this appender (empty: not yet), so that
+  // only the bytes that changed (the length's digits) are written.
+  std::string head_written;
+
+  void split_header() {
+    head_pre.clear();
+    head_post.clear();
+    head_written.clear();
+    const std::size_t ax = growth_axis(h);
+    auto formatted =
+        capture([&] { return format_header(h.dtype, h.shape, h.fortran_order, h.version); });
+    if (!formatted) return; // commit's format_header will say why
+    std::string text = std::move(formatted).value();
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n'))
+      text.pop_back();
+    // 'shape' is the last key: its last occurrence is the key, not a field name.
+    std::size_t at = text.rfind("'shape': (");
+    if (at == std::string::npos) return;
+    at += 10;
+    for (std::size_t i = 0; i < ax; ++i) {
+      at = text.find(", ", at);
+      if (at == std::string::npos) return;
+      at += 2;
+    }
+    const std::string num = std::to_string(h.shape[ax]);
+    if (text.compare(at, num.size(), num) != 0) return;
+    head_pre = text.substr(0, at);
+    head_post = text.substr(at + num.size());
+  }
+
+  // header_in_place(h, n), from the split text when there is one.
+  std::string header_text(std::int64_t n) const {
+    if (head_post.empty()) return header_in_place(h, n);
+    std::string out = head_pre;
+    out += std::to_string(n);
+    out += head_post;
+    if (out.size() + 1 > h.data_offset) return {}; // no room
+    out.append(static_cast<std::size_t>(h.data_offset) - out.size() - 1, ' ');
+    out += '\n';
+    const std::size_t pre = h.version.major == 1 ? 10 : 12;
+    const std::uint64_t hlen = h.data_offset - pre;
+    for (std::size_t k = 0; k < pre - 8; ++k)
+      out[8 + k] = static_cast<char>((hlen >> (8 * k)) & 0xFF);
+    return out;
+  }
+
+  // Writes the header text: the bytes that changed since the last write.
+  void write_header(std::string text) {
+    std::size_t b = 0, e = text.size();
+    if (head_written.size() == text.size()) {
+      while (b < e && text[b] == head_written[b])
+        ++b;
+      while (e > b && text[e - 1] == head_written[e - 1])
+        --e;
+    }
+    // A write that fails midway leaves bytes of neither text: the next writes all.
+    head_written.clear();
+    if (b < e) write_at(fd.get(), std::as_bytes(std::span(text.data() + b, e - b)), b, path);
+    head_written = std::move(text);
+  }
+
   void open_locked() {
     fd = detail::open_file(path, O_RDWR);
     // Not waiting: an npy_appender of the same process holding the lock would
@@ -219,6 +289,7 @@ struct npy_appender::impl {
                   "file seems not fully written: expected " + std::to_string(h.data_size) +
                       " bytes of array data, found " + std::to_string(size - h.data_offset),
                   {}, {}, h.data_offset);
+    split_header();
   }
 
   // Rows held back by options.buffer_bytes, in file order.
@@ -259,7 +330,7 @@ struct npy_appender::impl {
     s[ax] = new_len;
     if (detail::shape_nbytes(s, h.dtype.itemsize(), new_size) != detail::size_check::ok)
       throw error(errc::size_overflow, "array of shape " + shape_str(s) + " is too large");
-    const std::string text = header_in_place(h, new_len);
+    std::string text = header_text(new_len);
     if (text.empty()) {
       // No room in the header: a new file, renamed over this one.
       rewrite(path, fd.get(), h, new_len, rows, options.sync);
@@ -277,7 +348,7 @@ struct npy_appender::impl {
     }
     file_end = h.data_offset + new_size;
     if (options.sync) sync_data(fd.get(), path);
-    write_at(fd.get(), std::as_bytes(std::span(text)), 0, path);
+    write_header(std::move(text));
     if (options.sync) sync_data(fd.get(), path);
     h.shape = std::move(s);
     h.data_size = new_size;
@@ -374,9 +445,10 @@ void append(const std::filesystem::path& path, const array& rows, const append_o
       throw e.with_context(path.string());
     }
   }
-  npy_appender a(path, options);
+  append_options o = options;
+  o.buffer_bytes = 0; // written at once: no copy into a buffer
+  npy_appender a(path, o);
   a.append(rows);
-  a.flush();
 }
 
 // ---- load_rows ---------------------------------------------------------------------

@@ -26,6 +26,10 @@ public:
   virtual ~byte_stream() = default;
   /// Reads up to n bytes; fewer only at the end.
   virtual std::size_t read(std::byte* dst, std::size_t n) = 0;
+  /// At most how many bytes read() can still give (a file's size now, a
+  /// member's declared size), checked before a chunk is allocated so that a
+  /// header's sizes are never trusted before the bytes are there.
+  virtual std::uint64_t left() = 0;
   /// Called once every byte was read: checks what can only be checked at the end (CRC).
   virtual void finish() {}
 };

@@ -40,6 +40,7 @@ public:
     if (z_live_) inflateEnd(&z_);
   }
 
+  std::uint64_t left() override { return e_.usize - out_; } // declared, checked by check_member
   std::size_t read(std::byte* dst, std::size_t n) override {
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, e_.usize - out_));
     if (n == 0) return 0;
@@ -49,20 +50,16 @@ public:
       z_.next_out = reinterpret_cast<Bytef*>(dst);
       std::size_t left = n;
       while (left > 0) {
-        if (z_.avail_in == 0 && in_pos_ < e_.csize) {
-          const auto k =
-              static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), e_.csize - in_pos_));
-          src_->read(e_.data_offset + in_pos_, std::span(in_.data(), k));
-          in_pos_ += k;
-          z_.next_in = reinterpret_cast<Bytef*>(in_.data());
-          z_.avail_in = static_cast<uInt>(k);
-        }
+        refill();
         const auto step = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
         z_.avail_out = step;
         const int r = inflate(&z_, Z_NO_FLUSH);
         const std::size_t made = step - z_.avail_out;
         left -= made;
-        if (r == Z_STREAM_END) break;
+        if (r == Z_STREAM_END) {
+          ended_ = true;
+          break;
+        }
         if (r != Z_OK && !(r == Z_BUF_ERROR && made > 0))
           throw error(errc::zip_bad_archive, "invalid deflate data", src_->label(), e_.name,
                       e_.data_offset + in_pos_);
@@ -84,6 +81,28 @@ public:
     std::vector<std::byte> rest(std::size_t(64) << 10);
     while (out_ < e_.usize)
       read(rest.data(), rest.size());
+    if (z_live_ && !ended_) {
+      // Every declared byte is out: only the end of the stream may remain,
+      // as npz_file::at requires (found by fuzz/fuzz_npy_reader.cpp).
+      for (;;) {
+        refill();
+        std::byte probe[1];
+        z_.next_out = reinterpret_cast<Bytef*>(probe);
+        z_.avail_out = 1;
+        const int r = inflate(&z_, Z_NO_FLUSH);
+        if (z_.avail_out == 0)
+          throw error(errc::zip_bomb,
+                      "deflate data inflates past the declared size " + std::to_string(e_.usize),
+                      src_->label(), e_.name);
+        if (r == Z_STREAM_END) break;
+        if ((r != Z_OK && r != Z_BUF_ERROR) || (z_.avail_in == 0 && in_pos_ == e_.csize))
+          throw error(errc::zip_bad_archive,
+                      "deflate data does not end after its " + std::to_string(e_.usize) +
+                          " declared bytes",
+                      src_->label(), e_.name, e_.data_offset + in_pos_);
+      }
+      ended_ = true;
+    }
     if (crc_ != e_.crc)
       throw error(errc::zip_crc,
                   "CRC-32 mismatch: directory says " + hex(e_.crc) + ", data has " + hex(crc_),
@@ -91,10 +110,22 @@ public:
   }
 
 private:
+  // More compressed bytes into in_ once zlib has used the last.
+  void refill() {
+    if (z_.avail_in != 0 || in_pos_ == e_.csize) return;
+    const auto k =
+        static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), e_.csize - in_pos_));
+    src_->read(e_.data_offset + in_pos_, std::span(in_.data(), k));
+    in_pos_ += k;
+    z_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    z_.avail_in = static_cast<uInt>(k);
+  }
+
   std::shared_ptr<const zip::source> src_;
   zip::entry e_;
   z_stream z_{};
   bool z_live_ = false;
+  bool ended_ = false; // inflate said Z_STREAM_END
   std::vector<std::byte> in_;
   std::uint64_t in_pos_ = 0, out_ = 0;
   std::uint32_t crc_ = 0;

@@ -2,7 +2,8 @@
 //   npio_bench_rows append DIR        1,000 appends of 1 KiB rows vs 1,000 write()s
 //   npio_bench_rows slice DIR [GiB]   rows from a sparse GiB-sized .npy (default 10)
 //                                     by load_rows and npy_reader vs pread of the same bytes
-// Each measurement runs in a child process so that its max RSS is its own.
+// Each measurement runs in a child process so that its max RSS is its own, 7
+// times; the median wall and CPU times are shown.
 // The files are created in DIR and removed afterwards.
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -24,13 +26,27 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 struct measured {
-  double seconds = 0;
+  double seconds = 0;     // wall time of f
+  double cpu_seconds = 0; // CPU time of f (user + system), the child's own
   long max_rss_kib = 0;
 };
 
-// Runs f in a child; returns the best of `reps` wall times and the child's max RSS.
-measured in_child(const std::function<void()>& f, int reps = 5) {
-  measured best{1e30, 0};
+double cpu_now() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Runs f in a child `reps` times; returns the median wall and CPU times (the
+// machine is shared: a median, not a best) and the largest max RSS.
+measured in_child(const std::function<void()>& f, int reps = 7) {
+  measured best{0, 0, 0};
+  std::vector<double> walls, cpus;
   for (int i = 0; i < reps; ++i) {
     int pipefd[2];
     if (::pipe(pipefd) != 0) std::abort();
@@ -38,19 +54,20 @@ measured in_child(const std::function<void()>& f, int reps = 5) {
     if (pid == 0) {
       ::close(pipefd[0]);
       const auto t0 = clk::now();
+      const double c0 = cpu_now();
       try {
         f();
       } catch (const std::exception& e) {
         std::fprintf(stderr, "bench: %s\n", e.what());
         ::_exit(1);
       }
-      const double s = std::chrono::duration<double>(clk::now() - t0).count();
-      if (::write(pipefd[1], &s, sizeof s) != sizeof s) ::_exit(1);
+      const double s[2] = {std::chrono::duration<double>(clk::now() - t0).count(), cpu_now() - c0};
+      if (::write(pipefd[1], s, sizeof s) != sizeof s) ::_exit(1);
       ::_exit(0);
     }
     ::close(pipefd[1]);
-    double s = 0;
-    const bool ok = ::read(pipefd[0], &s, sizeof s) == sizeof s;
+    double s[2] = {0, 0};
+    const bool ok = ::read(pipefd[0], s, sizeof s) == sizeof s;
     ::close(pipefd[0]);
     int status = 0;
     rusage ru{};
@@ -59,9 +76,12 @@ measured in_child(const std::function<void()>& f, int reps = 5) {
       std::fprintf(stderr, "bench: child failed\n");
       std::exit(1);
     }
-    best.seconds = std::min(best.seconds, s);
+    walls.push_back(s[0]);
+    cpus.push_back(s[1]);
     best.max_rss_kib = std::max(best.max_rss_kib, ru.ru_maxrss);
   }
+  best.seconds = median(walls);
+  best.cpu_seconds = median(cpus);
   return best;
 }
 
@@ -75,43 +95,75 @@ int bench_append(const fs::path& dir) {
   std::vector<float> row(256, 1.5f);
   const npio::array one = npio::array::from(row);
   const auto p = dir / "append.npy", q = dir / "plain.bin";
-  const measured plain = in_child([&] {
-    const int fd = ::open(q.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    for (int i = 0; i < rows; ++i)
-      write_all(fd, row.data(), 1024);
-    ::close(fd);
-  });
-  const measured app = in_child([&] {
-    fs::remove(p);
-    npio::npy_appender a(p, {}, npio::dtype::parse("<f4"), row_shape);
-    for (int i = 0; i < rows; ++i)
-      a.append(one);
-  });
-  const measured buffered = in_child([&] {
-    fs::remove(p);
-    npio::append_options o;
-    o.buffer_bytes = 64 << 10;
-    npio::npy_appender a(p, o, npio::dtype::parse("<f4"), row_shape);
-    for (int i = 0; i < rows; ++i)
-      a.append(one);
-    a.flush();
-  });
-  const measured oneshot = in_child([&] {
-    fs::remove(p);
-    npio::save(p, npio::array(npio::dtype::parse("<f4"), {0, 256}));
-    for (int i = 0; i < rows; ++i)
-      npio::append(p, one);
-  });
+  const auto f4 = npio::dtype::parse("<f4");
+  struct mode {
+    const char* name;
+    std::function<void()> run;
+    std::vector<double> wall, cpu, wall_ratio, cpu_ratio;
+  };
+  auto appender = [&](std::size_t buffer) {
+    return [&, buffer] {
+      fs::remove(p);
+      npio::append_options o;
+      o.buffer_bytes = buffer;
+      npio::npy_appender a(p, o, f4, row_shape);
+      for (int i = 0; i < rows; ++i)
+        a.append(one);
+    };
+  };
+  std::vector<mode> modes;
+  modes.push_back({"plain write()s",
+                   [&] {
+                     const int fd =
+                         ::open(q.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                     for (int i = 0; i < rows; ++i)
+                       write_all(fd, row.data(), 1024);
+                     ::close(fd);
+                   },
+                   {},
+                   {},
+                   {},
+                   {}});
+  // The default: a 64 KiB buffer, flushed by the destructor.
+  modes.push_back({"npy_appender (default: 64 KiB buffer)",
+                   appender(npio::append_options{}.buffer_bytes),
+                   {},
+                   {},
+                   {},
+                   {}});
+  // Python's io.DEFAULT_BUFFER_SIZE
+  modes.push_back({"npy_appender, buffer_bytes = 8 KiB", appender(8 << 10), {}, {}, {}, {}});
+  modes.push_back({"npy_appender, buffer_bytes = 0 (write-through)", appender(0), {}, {}, {}, {}});
+  modes.push_back({"npio::append x 1,000 (open, lock, rows, header)",
+                   [&] {
+                     fs::remove(p);
+                     npio::save(p, npio::array(f4, {0, 256}));
+                     for (int i = 0; i < rows; ++i)
+                       npio::append(p, one);
+                   },
+                   {},
+                   {},
+                   {},
+                   {}});
+  // Round by round, every mode once, so that each ratio compares runs made
+  // moments apart on this shared machine; medians over the rounds.
+  constexpr int rounds = 9;
+  for (int r = 0; r < rounds; ++r)
+    for (auto& m : modes) {
+      const measured t = in_child(m.run, 1);
+      m.wall.push_back(t.seconds);
+      m.cpu.push_back(t.cpu_seconds);
+      m.wall_ratio.push_back(t.seconds / modes[0].wall.back());
+      m.cpu_ratio.push_back(t.cpu_seconds / modes[0].cpu.back());
+    }
   if (npio::read_header(p).shape != npio::shape_t{rows, 256}) return 1;
-  std::printf("append: 1,000 rows of 1 KiB (best of 5)\n");
-  std::printf("  plain write()s       %8.1f us\n", plain.seconds * 1e6);
-  std::printf("  npy_appender         %8.1f us  %.2fx\n", app.seconds * 1e6,
-              app.seconds / plain.seconds);
-  std::printf("  npy_appender, buffer_bytes = 64 KiB %8.1f us  %.2fx\n", buffered.seconds * 1e6,
-              buffered.seconds / plain.seconds);
-  std::printf("  npio::append (open, lock, write rows, write header, close each time)\n"
-              "                       %8.1f us  %.2fx\n",
-              oneshot.seconds * 1e6, oneshot.seconds / plain.seconds);
+  std::printf("append: 1,000 rows of 1 KiB; medians of %d rounds (ratios: to the plain write()s "
+              "of the same round)\n",
+              rounds);
+  std::printf("  %-48s %9s %6s %9s %6s\n", "", "wall us", "", "CPU us", "");
+  for (const auto& m : modes)
+    std::printf("  %-48s %9.1f %5.2fx %9.1f %5.2fx\n", m.name, median(m.wall) * 1e6,
+                median(m.wall_ratio), median(m.cpu) * 1e6, median(m.cpu_ratio));
   fs::remove(p);
   fs::remove(q);
   return 0;
@@ -163,7 +215,7 @@ int bench_slice(const fs::path& dir, double gib) {
       seen += c->shape()[0];
     }
   });
-  std::printf("rows [%lld, %lld) of a %.1f GiB float32 (%lld, %llu) .npy: %.0f MiB (best of 5)\n",
+  std::printf("rows [%lld, %lld) of a %.1f GiB float32 (%lld, %llu) .npy: %.0f MiB (median of 7)\n",
               (long long)b, (long long)(b + n), gib, (long long)nrows, (unsigned long long)cols,
               double(bytes) / (1 << 20));
   const long base = idle.max_rss_kib, slice = long(bytes >> 10);

@@ -17,10 +17,11 @@ int main(int argc, char** argv) {
     npio::npy_appender log(dir / "log.npy", {}, npio::dtype::parse("<f8"), {2});
     for (int step = 0; step < 100; ++step) {
       const std::vector<double> row = {double(step), 1.0 / (1 + step)};
-      log.append(npio::array::from(row)); // rows first, header last: a crash leaves the old file
+      log.append(npio::array::from(row)); // held in a 64 KiB buffer, like a Python file's
+      if (step % 10 == 9) log.flush();    // now readers see these rows, and a crash keeps them
     }
     logged = log.rows();
-  } // closing the appender unlocks the file
+  } // closing the appender flushes the rest and unlocks the file
   // One-off appends open, lock and close the file each time; rows of shape (k, 2) or (2,).
   npio::append(dir / "log.npy", npio::array::from(std::vector<double>{100, 0.0099}));
   // [task4-append]

@@ -23,12 +23,14 @@ struct append_options {
   /// (survives power loss, not only a crash of the process; slower).
   bool sync = false;
   std::size_t max_header_size = 10000; ///< as load_options::max_header_size
-  /// npy_appender only: hold up to this many bytes of rows in memory and write
-  /// them (rows, then header) when full, on flush() and on destruction. 0
-  /// writes every append() through: two writes each (rows, header), so that
-  /// readers see each row at once. Held rows are lost in a crash; the file
-  /// still loads as it was.
-  std::size_t buffer_bytes = 0;
+  /// npy_appender only, as a Python file object's buffer: rows are held in
+  /// memory, up to this many bytes, and written (rows, then header: two
+  /// writes) when the next rows would not fit, on flush() and on destruction.
+  /// Until then no reader sees the held rows and a crash of the process loses
+  /// them: the file loads as it was at the last write. Rows of this size or
+  /// more go to the file at once. 0 writes every append() through (two writes
+  /// each, 1.6-1.7x the CPU of a plain write()), so that readers see each row at once.
+  std::size_t buffer_bytes = std::size_t(64) << 10;
 };
 
 /// Appends `rows` to the .npy file at `path` (used as given) along its growth
@@ -48,9 +50,24 @@ struct append_options {
 void append(const std::filesystem::path& path, const array& rows,
             const append_options& options = {});
 
-/// Keeps a .npy file open (and flock'ed) for many appends: each append() costs
-/// one write for the rows and one for the header, or with
-/// append_options::buffer_bytes, two per buffer full. Movable.
+/// Keeps a .npy file open (and flock'ed) for many appends, holding rows in a
+/// buffer (append_options::buffer_bytes, 64 KiB by default) and writing them,
+/// then the header, when it is full and on flush(): two writes per buffer full.
+/// What others see at any moment is the file as of the last write:
+/// - a crash of the process loses the held rows; the file loads as it was at
+///   the last write (rows are written before the header that names them);
+/// - power loss: the same only with append_options::sync (fdatasync of the rows
+///   before the header, and of the header after);
+/// - a concurrent reader (load, load_rows, npy_reader, NumPy) sees every row up
+///   to the last write, none held back. Linux does not make a read atomic with
+///   a write racing it on every filesystem (ext4 does not, XFS does), so a
+///   reader that reads the header while it is being rewritten can, rarely, see
+///   old and new bytes mixed: a row count between the two (rows that are all
+///   written), more rows than were written (truncated), or where the count gains
+///   a digit, a header that fails to parse or has its later dimensions cut
+///   ((1000, 56) for (1000, 256)). Check the shape, or read again.
+/// Call flush() at the points where readers must see the rows, and before
+/// destruction to see write errors. Movable.
 class npy_appender {
 public:
   /// Opens (or creates, given `dt` and `row_shape`: the shape of one row) the file.
@@ -60,12 +77,15 @@ public:
                         bool fortran_order = false);
   npy_appender(npy_appender&&) noexcept;
   npy_appender& operator=(npy_appender&&) noexcept;
-  /// Flushes, ignoring errors (call flush() to see them).
+  /// Flushes, ignoring errors (call flush() first to see them).
   ~npy_appender();
-  /// Appends rows as `npio::append` does (held back with buffer_bytes).
-  /// Errors: as append.
+  /// Appends rows as `npio::append` does, held in the buffer while they fit
+  /// (flushing it first when they do not). Errors: as append; write errors of
+  /// a flush it makes (the held rows stay held).
   void append(const array& rows);
-  /// Writes rows held back by buffer_bytes, then the header. Errors: as append.
+  /// Writes the held rows, then the header (fdatasync'ed with
+  /// append_options::sync): from its return, readers see every row appended
+  /// and a crash keeps them. Nothing to write is no write. Errors: as append.
   void flush();
   /// The header as it is now on disk.
   const npio::header& header() const noexcept;

@@ -183,6 +183,7 @@ TEST(Append, CreatesAMissingFileAndTheAppenderKeepsItOpen) {
     app.append(npio::array::from(row));
   }
   EXPECT_EQ(app.rows(), 1500);
+  app.flush(); // rows held in the buffer (64 KiB by default) reach the file
   EXPECT_EQ(app.header().shape, (npio::shape_t{1500, 3}));
   std::string out;
   EXPECT_EQ(python("import sys, numpy as np\n"
