@@ -670,7 +670,9 @@ bool numeric(const dtype& d) {
 
 namespace detail {
 array astype_text(const array& a, const dtype& dt);
-}
+array astype_number_text(const array& a, dtype dt);
+array astype_datetime(const array& a, const dtype& dt);
+} // namespace detail
 
 array array::astype(const npio::dtype& dt, casting rule) const {
   if (!can_cast(dtype_, dt, rule))
@@ -695,17 +697,19 @@ array array::astype(const npio::dtype& dt, casting rule) const {
     return !d.is_structured() && !d.is_subarray() && (d.kind() == 'S' || d.kind() == 'U');
   };
   if (text(dtype_) && text(dt)) return detail::astype_text(*this, dt);
+  if (text(dt) && numeric(dtype_) && !dtype_.is_datetime())
+    return detail::astype_number_text(*this, dt);
   const bool dt_ok = dtype_.is_datetime() == dt.is_datetime() ||
                      (dtype_.is_datetime() && dt.kind() == 'i') ||
                      (dt.is_datetime() && dtype_.kind() == 'i');
   if (!numeric(dt) || !numeric(dtype_) || !dt_ok)
     throw error(errc::type_mismatch,
                 "cannot cast array from dtype " + dtype_.str() + " to " + dt.str());
-  if (dtype_.is_datetime() && dt.is_datetime() &&
-      (dtype_.kind() != dt.kind() || dtype_.unit() != dt.unit() ||
-       dtype_.unit_count() != dt.unit_count()))
-    throw error(errc::type_mismatch, "converting between datetime units is not supported (" +
-                                         dtype_.str() + " to " + dt.str() + ")");
+  // Unit changes within datetime64 or timedelta64; between the two NumPy 1.24
+  // copies the count as it is, whatever the units (the loop below).
+  if (dtype_.is_datetime() && dtype_.kind() == dt.kind() &&
+      (dtype_.unit() != dt.unit() || dtype_.unit_count() != dt.unit_count()))
+    return detail::astype_datetime(*this, dt);
   array r(dt, shape_);
   std::byte* out = r.buf_->data();
   const std::size_t isz = itemsize();
