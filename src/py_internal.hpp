@@ -4,10 +4,8 @@
 
 #include "py_node.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,16 +22,6 @@ namespace detail {
 
 template <class N> N& nd(const value& v) {
   return access::as<N>(v);
-}
-
-// An element of type T at p, byte-swapped when swap is set.
-template <class T> T load_swapped(const std::byte* p, bool swap) {
-  std::byte tmp[sizeof(T)];
-  std::memcpy(tmp, p, sizeof(T));
-  if (swap) std::reverse(tmp, tmp + sizeof(T));
-  T v;
-  std::memcpy(&v, tmp, sizeof(T));
-  return v;
 }
 
 // ---- big ints (py_bigint.cpp): two's complement, little-endian bytes ----------------

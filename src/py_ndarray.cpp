@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <npio/visit.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -12,7 +13,6 @@ namespace py {
 
 using detail::access;
 using detail::fail;
-using detail::load_swapped;
 using detail::nd;
 using detail::node;
 
@@ -78,120 +78,62 @@ value tolist_rec(const npio::array& a, std::size_t dim, const std::byte* p) {
 } // namespace
 
 value element_value(const npio::array& a, const npio::dtype& dt, const std::byte* p) {
-  const bool swap = dt.itemsize() > 1 && dt.order() != byte_order::none && !dt.is_native();
-  if (dt.is_subarray()) {
-    const std::byte* q = p;
-    if (dt.shape().empty()) return element_value(a, dt.base(), p);
-    return nested_subarray(a, dt.base(), dt.shape(), 0, q);
-  }
-  if (dt.is_structured()) {
-    std::vector<value> out;
-    for (const auto& f : dt.fields()) {
-      out.push_back(element_value(a, f.type, p + f.offset));
-    }
-    return value::tuple(std::move(out));
-  }
+  const bool swap = needs_swap(dt);
   const std::size_t n = dt.itemsize();
-  switch (dt.kind()) {
-  case 'b':
-    return value(*p != std::byte{0});
-  case 'i':
-    switch (n) {
-    case 1:
-      return value(load_swapped<std::int8_t>(p, false));
-    case 2:
-      return value(load_swapped<std::int16_t>(p, swap));
-    case 4:
-      return value(load_swapped<std::int32_t>(p, swap));
-    case 8:
-      return value(load_swapped<std::int64_t>(p, swap));
-    default:
-      break;
+  return visit_kind(dt, [&](auto tag) -> value {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, subarray_tag>) {
+      const std::byte* q = p;
+      if (dt.shape().empty()) return element_value(a, dt.base(), p);
+      return nested_subarray(a, dt.base(), dt.shape(), 0, q);
+    } else if constexpr (std::is_same_v<Tag, structured_tag>) {
+      std::vector<value> out;
+      for (const auto& f : dt.fields())
+        out.push_back(element_value(a, f.type, p + f.offset));
+      return value::tuple(std::move(out));
+    } else if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      return value(*p != std::byte{0});
+    } else if constexpr (std::is_same_v<Tag, bytes_tag>) {
+      std::string_view s(reinterpret_cast<const char*>(p), n);
+      while (!s.empty() && s.back() == '\0')
+        s.remove_suffix(1);
+      return value::bytes(s);
+    } else if constexpr (std::is_same_v<Tag, str_tag>) {
+      std::size_t cnt = n / 4;
+      std::vector<char32_t> cps(cnt);
+      for (std::size_t k = 0; k < cnt; ++k)
+        cps[k] = static_cast<char32_t>(load_element<std::uint32_t>(p + 4 * k, swap));
+      while (cnt > 0 && cps[cnt - 1] == 0)
+        --cnt;
+      std::string s;
+      for (std::size_t k = 0; k < cnt; ++k) {
+        if (cps[k] > 0x10ffff) fail(errc::invalid_argument, "invalid code point in a U array");
+        s += utf8_of(cps[k]);
+      }
+      return value(std::move(s));
+    } else if constexpr (std::is_same_v<Tag, void_tag>) {
+      return value::bytes(std::string_view(reinterpret_cast<const char*>(p), n));
+    } else if constexpr (std::is_same_v<Tag, datetime_tag> || std::is_same_v<Tag, timedelta_tag>) {
+      const auto x = load_element<std::int64_t>(p, swap);
+      if (x == std::numeric_limits<std::int64_t>::min()) return value();
+      return value(x);
+    } else if constexpr (std::is_same_v<Tag, object_tag>) {
+      return object_at(a, p);
+    } else {
+      using T = typename Tag::type;
+      if constexpr (std::is_integral_v<T>) {
+        return value(load_element<T>(p, swap));
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        const T c = load_element<T>(p, swap);
+        return value(
+            std::complex<double>(static_cast<double>(c.real()), static_cast<double>(c.imag())));
+      } else if constexpr (std::is_same_v<T, float16>) {
+        return value(static_cast<double>(static_cast<float>(load_element<T>(p, swap))));
+      } else { // float, double, long double: a Python float
+        return value(static_cast<double>(load_element<T>(p, swap)));
+      }
     }
-    break;
-  case 'u':
-    switch (n) {
-    case 1:
-      return value(load_swapped<std::uint8_t>(p, false));
-    case 2:
-      return value(load_swapped<std::uint16_t>(p, swap));
-    case 4:
-      return value(load_swapped<std::uint32_t>(p, swap));
-    case 8:
-      return value(load_swapped<std::uint64_t>(p, swap));
-    default:
-      break;
-    }
-    break;
-  case 'f':
-    switch (n) {
-    case 2: {
-      float16 h;
-      h.bits = load_swapped<std::uint16_t>(p, swap);
-      return value(static_cast<double>(static_cast<float>(h)));
-    }
-    case 4:
-      return value(static_cast<double>(load_swapped<float>(p, swap)));
-    case 8:
-      return value(load_swapped<double>(p, swap));
-    default:
-      if (n == sizeof(long double))
-        return value(static_cast<double>(load_swapped<long double>(p, swap)));
-      break;
-    }
-    break;
-  case 'c': {
-    const std::size_t h = n / 2;
-    auto part = [&](const std::byte* q) -> double {
-      if (h == 4) return static_cast<double>(load_swapped<float>(q, swap));
-      if (h == 8) return load_swapped<double>(q, swap);
-      if (h == sizeof(long double)) return static_cast<double>(load_swapped<long double>(q, swap));
-      fail(errc::unsupported, "complex of " + std::to_string(n) + " bytes");
-    };
-    return value(std::complex<double>(part(p), part(p + h)));
-  }
-  case 'S': {
-    std::string_view s(reinterpret_cast<const char*>(p), n);
-    while (!s.empty() && s.back() == '\0')
-      s.remove_suffix(1);
-    return value::bytes(s);
-  }
-  case 'U': {
-    std::size_t cnt = n / 4;
-    const bool little =
-        dt.order() == byte_order::little ||
-        (dt.order() != byte_order::big && std::endian::native == std::endian::little);
-    std::vector<char32_t> cps(cnt);
-    for (std::size_t k = 0; k < cnt; ++k) {
-      const auto* q = reinterpret_cast<const unsigned char*>(p + 4 * k);
-      cps[k] =
-          little
-              ? char32_t(q[0]) | char32_t(q[1]) << 8 | char32_t(q[2]) << 16 | char32_t(q[3]) << 24
-              : char32_t(q[3]) | char32_t(q[2]) << 8 | char32_t(q[1]) << 16 | char32_t(q[0]) << 24;
-    }
-    while (cnt > 0 && cps[cnt - 1] == 0)
-      --cnt;
-    std::string s;
-    for (std::size_t k = 0; k < cnt; ++k) {
-      if (cps[k] > 0x10ffff) fail(errc::invalid_argument, "invalid code point in a U array");
-      s += utf8_of(cps[k]);
-    }
-    return value(std::move(s));
-  }
-  case 'V':
-    return value::bytes(std::string_view(reinterpret_cast<const char*>(p), n));
-  case 'M':
-  case 'm': {
-    const auto x = load_swapped<std::int64_t>(p, swap);
-    if (x == std::numeric_limits<std::int64_t>::min()) return value();
-    return value(x);
-  }
-  case 'O':
-    return object_at(a, p);
-  default:
-    break;
-  }
-  fail(errc::unsupported, "no Python value for elements of " + dt.str());
+  });
 }
 
 npio::array make_object_array(shape_t shape, std::vector<value> items) {

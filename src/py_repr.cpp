@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <npio/visit.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -13,7 +14,6 @@ namespace py {
 
 using detail::access;
 using detail::fail;
-using detail::load_swapped;
 using detail::nd;
 using detail::node;
 
@@ -209,6 +209,64 @@ std::string dt_fields(const datetime_t& d, bool with_date, bool with_time) {
   return s;
 }
 
+// A float at its own precision (float16, float32, double, long double).
+template <class F> std::string own_repr(F f, bool force_point) {
+  if constexpr (std::is_same_v<F, float16>)
+    return half_repr(f, force_point);
+  else
+    return float_repr_impl(f, force_point);
+}
+
+// np.float32(1.5), np.int8(3), np.str_('a'), np.void(b'...'): a NumPy scalar.
+void scalar_repr(std::string& out, const value& v) {
+  const auto& dt = v.dtype();
+  const auto* raw = reinterpret_cast<const std::byte*>(v.scalar_bytes().data());
+  const std::string bits = std::to_string(dt.itemsize() * 8);
+  auto element = [&] {
+    npio::array dummy;
+    return element_value(dummy, dt, raw).repr();
+  };
+  out += "np.";
+  visit_kind(dt, [&](auto tag) {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      out += "bool(" + element();
+    } else if constexpr (std::is_same_v<Tag, bytes_tag>) {
+      out += "bytes_(" + element();
+    } else if constexpr (std::is_same_v<Tag, str_tag>) {
+      out += "str_(" + element();
+    } else if constexpr (std::is_same_v<Tag, datetime_tag>) {
+      out += "datetime64(" + element();
+    } else if constexpr (std::is_same_v<Tag, timedelta_tag>) {
+      out += "timedelta64(" + element();
+    } else if constexpr (std::is_same_v<Tag, structured_tag> || std::is_same_v<Tag, void_tag> ||
+                         std::is_same_v<Tag, subarray_tag> || std::is_same_v<Tag, object_tag>) {
+      out += "void(";
+      if (dt.kind() == 'V' && (dt.is_structured() || dt.has_object()))
+        bytes_repr(out, v.scalar_bytes());
+      else
+        out += element();
+    } else {
+      using T = typename Tag::type;
+      const bool sw = needs_swap(dt);
+      if constexpr (std::is_integral_v<T>) {
+        out += (std::is_signed_v<T> ? "int" : "uint") + bits + "(" + element();
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        const T c = load_element<T>(raw, sw);
+        out += "complex" + bits + "(";
+        const std::string re = own_repr(c.real(), false), im = own_repr(c.imag(), false);
+        if (re == "0")
+          out += im + "j";
+        else
+          out += "(" + re + (im[0] == '-' ? "" : "+") + im + "j)";
+      } else {
+        out += "float" + bits + "(" + own_repr(load_element<T>(raw, sw), true);
+      }
+    }
+  });
+  out += ")";
+}
+
 // Repr of a leaf (a value with no children to walk).
 void leaf_repr(std::string& out, const value& v) {
   switch (v.type()) {
@@ -245,63 +303,9 @@ void leaf_repr(std::string& out, const value& v) {
     str_repr(out, nd<detail::str_node>(v).s);
     out += ")";
     break;
-  case kind::scalar: {
-    const auto& dt = v.dtype();
-    out += "np.";
-    const char k = dt.kind();
-    const std::size_t bits = dt.itemsize() * 8;
-    if (k == 'f' || k == 'i' || k == 'u' || k == 'c') {
-      out += k == 'f' ? "float" : k == 'i' ? "int" : k == 'u' ? "uint" : "complex";
-      out += std::to_string(bits);
-    } else if (k == 'b') {
-      out += "bool";
-    } else if (k == 'S') {
-      out += "bytes_";
-    } else if (k == 'U') {
-      out += "str_";
-    } else if (k == 'M') {
-      out += "datetime64";
-    } else if (k == 'm') {
-      out += "timedelta64";
-    } else {
-      out += "void";
-    }
-    out += "(";
-    npio::array dummy;
-    const auto* raw = reinterpret_cast<const std::byte*>(v.scalar_bytes().data());
-    const bool sw = dt.itemsize() > 1 && !dt.is_native();
-    // a float at its own precision (float16, float32, long double)
-    auto own = [&](const std::byte* p, std::size_t n, bool force_point) -> std::string {
-      if (n == 2) {
-        float16 h;
-        h.bits = load_swapped<std::uint16_t>(p, sw);
-        return half_repr(h, force_point);
-      }
-      if (n == 4) return float_repr_impl(load_swapped<float>(p, sw), force_point);
-      if (n == sizeof(long double))
-        return float_repr_impl(load_swapped<long double>(p, sw), force_point);
-      return float_repr_impl(load_swapped<double>(p, sw), force_point);
-    };
-    if (k == 'f') {
-      out += own(raw, dt.itemsize(), true);
-    } else if (k == 'c') {
-      const std::size_t h = dt.itemsize() / 2;
-      const std::string re = own(raw, h, false), im = own(raw + h, h, false);
-      const bool re_zero = (re == "0");
-      if (re_zero) {
-        out += im + "j";
-      } else {
-        out += "(" + re + (im[0] == '-' ? "" : "+") + im + "j)";
-      }
-    } else if (k == 'V' && (dt.is_structured() || dt.has_object())) {
-      bytes_repr(out, v.scalar_bytes());
-    } else {
-      out += element_value(dummy, dt, reinterpret_cast<const std::byte*>(v.scalar_bytes().data()))
-                 .repr();
-    }
-    out += ")";
+  case kind::scalar:
+    scalar_repr(out, v);
     break;
-  }
   case kind::dtype:
     out += "dtype(";
     str_repr(out, v.dtype().str());
