@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <npio/array.hpp>
+#include <npio/visit.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -75,38 +76,29 @@ bool numeric_safe(const dtype& from, const dtype& to) {
   return b == 'c' && m >= n; // complex
 }
 
-// Characters NumPy reserves for the text of a number in a safe cast to S/U.
+// Characters NumPy reserves for the text of a number in a safe cast to S/U
+// (0 for other kinds).
 std::size_t text_width(const dtype& d) {
-  switch (d.kind()) {
-  case 'b':
-    return 5;
-  case 'i':
-    switch (d.itemsize()) {
-    case 1:
-      return 4;
-    case 2:
-      return 6;
-    case 4:
-      return 11;
-    default:
-      return 21;
+  return visit_kind(d, [](auto tag) -> std::size_t {
+    if constexpr (requires { typename decltype(tag)::type; }) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, bool>) {
+        return 5; // "False"
+      } else if constexpr (std::is_integral_v<T>) {
+        constexpr std::size_t n = sizeof(T);
+        if constexpr (std::is_signed_v<T>)
+          return n == 1 ? 4 : n == 2 ? 6 : n == 4 ? 11 : 21;
+        else
+          return n == 1 ? 3 : n == 2 ? 5 : n == 4 ? 10 : 20;
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        return sizeof(T) > 16 ? 96 : 64;
+      } else {
+        return sizeof(T) > 8 ? 48 : 32;
+      }
+    } else {
+      return 0;
     }
-  case 'u':
-    switch (d.itemsize()) {
-    case 1:
-      return 3;
-    case 2:
-      return 5;
-    case 4:
-      return 10;
-    default:
-      return 20;
-    }
-  case 'f':
-    return d.itemsize() > 8 ? 48 : 32;
-  default: // 'c'
-    return d.itemsize() > 16 ? 96 : 64;
-  }
+  });
 }
 
 std::size_t chars(const dtype& d) {
@@ -212,15 +204,11 @@ bool can_cast(const dtype& from, const dtype& to, casting rule) {
 namespace {
 
 std::uint32_t load_u32(const std::byte* p, bool swap) {
-  std::uint32_t c;
-  std::memcpy(&c, p, 4);
-  if (swap) c = (c >> 24) | ((c >> 8) & 0xff00u) | ((c << 8) & 0xff0000u) | (c << 24);
-  return c;
+  return load_element<std::uint32_t>(p, swap);
 }
 
 void store_u32(std::byte* p, std::uint32_t c, bool swap) {
-  if (swap) c = (c >> 24) | ((c >> 8) & 0xff00u) | ((c << 8) & 0xff0000u) | (c << 24);
-  std::memcpy(p, &c, 4);
+  store_element(p, c, swap);
 }
 
 [[noreturn]] void not_text(const dtype& dt, const char* what) {
@@ -401,15 +389,6 @@ array astype_text(const array& a, const dtype& dt) {
 
 namespace {
 
-template <class T> T load_as(const std::byte* p, bool swap) {
-  std::byte tmp[sizeof(T)];
-  std::memcpy(tmp, p, sizeof(T));
-  if (swap) std::reverse(tmp, tmp + sizeof(T));
-  T v;
-  std::memcpy(&v, tmp, sizeof(T));
-  return v;
-}
-
 // Shortest scientific digits of f in its own precision: [-]d[.ddd]e[+-]XX.
 template <class F> std::string shortest_sci(F f) {
   char buf[128];
@@ -493,37 +472,16 @@ template <class I> std::string int_str(I v) {
   return std::string(buf, r.ptr);
 }
 
-// str() of the element at p of numeric dtype dt.
-std::string number_str(const std::byte* p, const dtype& dt) {
-  const bool swap = !dt.is_native();
-  const std::size_t n = dt.itemsize();
-  switch (dt.kind()) {
-  case 'b':
-    return p[0] != std::byte{0} ? "True" : "False";
-  case 'i':
-    return n == 1   ? int_str(load_as<std::int8_t>(p, swap))
-           : n == 2 ? int_str(load_as<std::int16_t>(p, swap))
-           : n == 4 ? int_str(load_as<std::int32_t>(p, swap))
-                    : int_str(load_as<std::int64_t>(p, swap));
-  case 'u':
-    return n == 1   ? int_str(load_as<std::uint8_t>(p, swap))
-           : n == 2 ? int_str(load_as<std::uint16_t>(p, swap))
-           : n == 4 ? int_str(load_as<std::uint32_t>(p, swap))
-                    : int_str(load_as<std::uint64_t>(p, swap));
-  case 'f':
-    if (n == 2) {
-      float16 h;
-      h.bits = load_as<std::uint16_t>(p, swap);
-      return float_str(h);
-    }
-    return n == 4   ? float_str(load_as<float>(p, swap))
-           : n == 8 ? float_str(load_as<double>(p, swap))
-                    : float_str(load_as<long double>(p, swap));
-  default: // 'c'
-    if (n == 8) return complex_str(load_as<float>(p, swap), load_as<float>(p + 4, swap));
-    if (n == 16) return complex_str(load_as<double>(p, swap), load_as<double>(p + 8, swap));
-    return complex_str(load_as<long double>(p, swap), load_as<long double>(p + 16, swap));
-  }
+// str() of a number of visit_kind type T, as NumPy 1.24's scalars print it.
+template <class T> std::string number_str(T v) {
+  if constexpr (std::is_same_v<T, bool>)
+    return v ? "True" : "False";
+  else if constexpr (std::is_integral_v<T>)
+    return int_str(v);
+  else if constexpr (requires { typename T::value_type; })
+    return complex_str(v.real(), v.imag());
+  else
+    return float_str(v);
 }
 
 // Calls f(p, k) with the address of each element of a in C order.
@@ -555,9 +513,8 @@ array astype_number_text(const array& a, dtype dt) {
   array r(dt, a.shape());
   std::byte* out = r.mutable_data();
   const std::size_t width = chars(dt);
-  const bool s_out = dt.kind() == 'S', swap_out = !dt.is_native();
-  each_element(a, [&](const std::byte* p, std::int64_t k) {
-    const std::string t = number_str(p, a.dtype());
+  const bool s_out = dt.kind() == 'S', swap_out = needs_swap(dt);
+  auto put = [&](std::int64_t k, const std::string& t) {
     std::byte* o = out + static_cast<std::size_t>(k) * dt.itemsize();
     for (std::size_t i = 0; i < width; ++i) {
       const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
@@ -565,6 +522,20 @@ array astype_number_text(const array& a, dtype dt) {
         o[i] = std::byte{c};
       else
         store_u32(o + 4 * i, c, swap_out);
+    }
+  };
+  const bool swap_in = needs_swap(a.dtype());
+  visit_kind(a.dtype(), [&](auto tag) {
+    if constexpr (requires { typename decltype(tag)::type; }) {
+      using T = typename decltype(tag)::type;
+      each_element(a, [&](const std::byte* p, std::int64_t k) {
+        if constexpr (std::is_same_v<T, bool>)
+          put(k, number_str(p[0] != std::byte{0})); // any nonzero byte is True
+        else
+          put(k, number_str(load_element<T>(p, swap_in)));
+      });
+    } else {
+      throw error(errc::type_mismatch, "not a number: " + a.dtype().str());
     }
   });
   return r;
@@ -778,14 +749,11 @@ array astype_datetime(const array& a, const dtype& dt) {
   const bool calendar = from.kind() == 'M' && ua >= 0 && ub >= 0 && (ua <= M || ub <= M);
   array r(dt, a.shape());
   std::byte* out = r.mutable_data();
-  const bool swap_in = !from.is_native(), swap_out = !dt.is_native();
+  const bool swap_in = needs_swap(from), swap_out = needs_swap(dt);
   each_element(a, [&](const std::byte* p, std::int64_t k) {
-    const auto v = load_as<std::int64_t>(p, swap_in);
+    const auto v = load_element<std::int64_t>(p, swap_in);
     std::int64_t w = calendar ? calendar_cast(v, from, dt) : scale(v, num, den);
-    std::byte tmp[8];
-    std::memcpy(tmp, &w, 8);
-    if (swap_out) std::reverse(tmp, tmp + 8);
-    std::memcpy(out + static_cast<std::size_t>(k) * 8, tmp, 8);
+    store_element(out + static_cast<std::size_t>(k) * 8, w, swap_out);
   });
   return r;
 }
