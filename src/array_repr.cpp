@@ -571,27 +571,28 @@ bool implied(const dtype& dt) {
 }
 
 std::string type_name(const dtype& dt) {
-  const std::size_t bits = 8 * dt.itemsize();
-  switch (dt.kind()) {
-  case 'b':
-    return "bool";
-  case 'i':
-    return "int" + std::to_string(bits);
-  case 'u':
-    return "uint" + std::to_string(bits);
-  case 'f':
-    return "float" + std::to_string(bits);
-  case 'c':
-    return "complex" + std::to_string(bits);
-  case 'O':
-    return "object";
-  default: { // M, m: 'datetime64[ns]'
-    const std::string s = dt.str();
-    const std::size_t br = s.find('[');
-    return "'" + std::string(dt.kind() == 'M' ? "datetime64" : "timedelta64") +
-           (br == std::string::npos ? "" : s.substr(br)) + "'";
-  }
-  }
+  const std::string bits = std::to_string(8 * dt.itemsize());
+  return visit_kind(dt, [&](auto tag) -> std::string {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      return "bool";
+    } else if constexpr (requires { typename Tag::type; }) {
+      using T = typename Tag::type;
+      if constexpr (std::is_integral_v<T>)
+        return (std::is_signed_v<T> ? "int" : "uint") + bits;
+      else if constexpr (requires { typename T::value_type; })
+        return "complex" + bits;
+      else
+        return "float" + bits;
+    } else if constexpr (std::is_same_v<Tag, object_tag>) {
+      return "object";
+    } else { // M, m: 'datetime64[ns]'
+      const std::string s = dt.str();
+      const std::size_t br = s.find('[');
+      return "'" + std::string(dt.kind() == 'M' ? "datetime64" : "timedelta64") +
+             (br == std::string::npos ? "" : s.substr(br)) + "'";
+    }
+  });
 }
 
 // numpy's dtype_short_repr.
