@@ -6,7 +6,8 @@ N_dst.npy (src.astype(TO) from this NumPy), and astype.txt with one line
 "N FROM TO" per case, or "N FROM TO error" where NumPy refuses the cast.
 Cases: every numeric type (both byte orders for the wider ones) to S and U of
 NumPy's own width, of narrower widths (cut text) and big-endian U; and every
-pair of datetime64 units and of timedelta64 units, with multiples.
+pair of datetime64 units and of timedelta64 units, with multiples, and
+datetime64 <-> timedelta64.
 """
 
 import os
@@ -101,6 +102,8 @@ def main():
                     cases.append((src, "%s8[%s]" % (kind, b)))
             cases.append((src.astype(src_dt.newbyteorder(">")), "<%s8[ms]" % kind))
             cases.append((src, ">%s8[us]" % kind))
+            # datetime64 <-> timedelta64: NumPy 1.24 copies the count, whatever the units
+            cases.append((src, "%s8[ms]" % ("m" if kind == "M" else "M")))
     for n, (src, to) in enumerate(cases):
         np.save(os.path.join(out, "%d_src.npy" % n), src)
         try:
