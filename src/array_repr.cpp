@@ -241,8 +241,8 @@ formatter int_like(const dtype& dt, const std::vector<const std::byte*>& ptrs, b
   std::size_t w = 0;
   auto text = [swap = needs_swap(dt), nat](const std::byte* p) {
     const T v = load_element<T>(p, swap);
-    if constexpr (std::is_same_v<T, std::int64_t>)
-      if (nat && v == std::numeric_limits<std::int64_t>::min()) return std::string("'NaT'");
+    if (nat && v == static_cast<T>(std::numeric_limits<std::int64_t>::min())) // T is int64
+      return std::string("'NaT'");
     return std::to_string(v);
   };
   for (auto* p : ptrs)
