@@ -18,8 +18,6 @@ namespace py {
 
 using detail::access;
 using detail::fail;
-using detail::int64_le;
-using detail::le_to_decimal;
 using detail::nd;
 using detail::node;
 
