@@ -7,6 +7,7 @@
 #include <limits>
 #include <new>
 #include <npio/array.hpp>
+#include <npio/visit.hpp>
 #include <ostream>
 #include <sys/mman.h>
 
@@ -31,31 +32,28 @@ void byteswap(std::byte* p, std::size_t n) noexcept {
 
 // Swaps every multi-byte scalar inside one element of type `dt`.
 void swap_element(std::byte* p, const dtype& dt) {
-  if (dt.is_structured()) {
-    for (const auto& f : dt.fields())
-      swap_element(p + f.offset, f.type);
-    return;
-  }
-  if (dt.is_subarray()) {
-    const dtype& b = dt.base();
-    const std::size_t n = b.itemsize() ? dt.itemsize() / b.itemsize() : 0;
-    for (std::size_t i = 0; i < n; ++i)
-      swap_element(p + i * b.itemsize(), b);
-    return;
-  }
-  if (dt.order() == byte_order::none) return;
-  switch (dt.kind()) {
-  case 'U':
-    for (std::size_t i = 0; i + 4 <= dt.itemsize(); i += 4)
-      byteswap(p + i, 4);
-    break;
-  case 'c':
-    byteswap(p, dt.itemsize() / 2);
-    byteswap(p + dt.itemsize() / 2, dt.itemsize() / 2);
-    break;
-  default:
-    byteswap(p, dt.itemsize());
-  }
+  visit_kind(dt, [&](auto tag) {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, structured_tag>) {
+      for (const auto& f : dt.fields())
+        swap_element(p + f.offset, f.type);
+    } else if constexpr (std::is_same_v<Tag, subarray_tag>) {
+      const dtype& b = dt.base();
+      const std::size_t n = b.itemsize() ? dt.itemsize() / b.itemsize() : 0;
+      for (std::size_t i = 0; i < n; ++i)
+        swap_element(p + i * b.itemsize(), b);
+    } else if (dt.order() == byte_order::none) {
+      return;
+    } else if constexpr (std::is_same_v<Tag, str_tag>) {
+      for (std::size_t i = 0; i + 4 <= dt.itemsize(); i += 4)
+        byteswap(p + i, 4);
+    } else if constexpr (requires { typename Tag::type::value_type; }) { // complex
+      byteswap(p, dt.itemsize() / 2);
+      byteswap(p + dt.itemsize() / 2, dt.itemsize() / 2);
+    } else {
+      byteswap(p, dt.itemsize());
+    }
+  });
 }
 } // namespace detail
 
@@ -494,91 +492,34 @@ float16 half_from_double(double d) {
 }
 
 scalar load_scalar(const std::byte* p, const dtype& dt) {
-  alignas(16) std::byte tmp[32];
-  std::memcpy(tmp, p, dt.itemsize());
-  if (!dt.is_native()) detail::swap_element(tmp, dt);
   scalar s{dt.kind()};
-  auto get = [&](auto v) {
-    std::memcpy(&v, tmp, sizeof v);
-    return v;
-  };
-  switch (dt.kind()) {
-  case 'b':
-    s.u = tmp[0] != std::byte{0};
-    s.k = 'u';
-    break;
-  case 'M':
-  case 'm':
-    s.i = get(std::int64_t{});
-    s.k = 'i';
-    break;
-  case 'i':
-    switch (dt.itemsize()) {
-    case 1:
-      s.i = get(std::int8_t{});
-      break;
-    case 2:
-      s.i = get(std::int16_t{});
-      break;
-    case 4:
-      s.i = get(std::int32_t{});
-      break;
-    default:
-      s.i = get(std::int64_t{});
+  const bool swap = needs_swap(dt);
+  visit_kind(dt, [&](auto tag) {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      s.u = p[0] != std::byte{0};
+      s.k = 'u';
+    } else if constexpr (std::is_same_v<Tag, datetime_tag> || std::is_same_v<Tag, timedelta_tag>) {
+      s.i = load_element<std::int64_t>(p, swap);
+      s.k = 'i';
+    } else if constexpr (requires { typename Tag::type; }) {
+      using T = typename Tag::type;
+      const T v = load_element<T>(p, swap);
+      if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+        s.i = v;
+      } else if constexpr (std::is_integral_v<T>) {
+        s.u = v;
+      } else if constexpr (std::is_same_v<T, float16>) {
+        s.re = static_cast<float>(v);
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        s.re = v.real(), s.im = v.imag();
+        s.from_double = std::is_same_v<T, std::complex<double>>;
+      } else {
+        s.re = v;
+        s.from_double = std::is_same_v<T, double>;
+      }
     }
-    break;
-  case 'u':
-    switch (dt.itemsize()) {
-    case 1:
-      s.u = get(std::uint8_t{});
-      break;
-    case 2:
-      s.u = get(std::uint16_t{});
-      break;
-    case 4:
-      s.u = get(std::uint32_t{});
-      break;
-    default:
-      s.u = get(std::uint64_t{});
-    }
-    break;
-  case 'f':
-    switch (dt.itemsize()) {
-    case 2:
-      s.re = static_cast<float>(get(float16{}));
-      break;
-    case 4:
-      s.re = get(float{});
-      break;
-    case 8:
-      s.re = get(double{});
-      s.from_double = true;
-      break;
-    default:
-      s.re = get(0.0L);
-    }
-    break;
-  case 'c':
-    switch (dt.itemsize()) {
-    case 8: {
-      float a, b;
-      std::memcpy(&a, tmp, 4), std::memcpy(&b, tmp + 4, 4);
-      s.re = a, s.im = b;
-    } break;
-    case 16: {
-      double a, b;
-      std::memcpy(&a, tmp, 8), std::memcpy(&b, tmp + 8, 8);
-      s.re = a, s.im = b;
-      s.from_double = true;
-    } break;
-    default: {
-      long double a, b;
-      std::memcpy(&a, tmp, 16), std::memcpy(&b, tmp + 16, 16);
-      s.re = a, s.im = b;
-    }
-    }
-    break;
-  }
+  });
   return s;
 }
 
@@ -591,7 +532,6 @@ std::int64_t to_i64(long double v) {
 }
 
 void store_scalar(std::byte* p, const dtype& dt, const scalar& s) {
-  alignas(16) std::byte tmp[32] = {};
   const bool is_float = s.k == 'f' || s.k == 'c';
   const std::int64_t iv = s.k == 'i'   ? s.i
                           : s.k == 'u' ? static_cast<std::int64_t>(s.u)
@@ -602,63 +542,31 @@ void store_scalar(std::byte* p, const dtype& dt, const scalar& s) {
   const long double fv = is_float     ? s.re
                          : s.k == 'i' ? static_cast<long double>(s.i)
                                       : static_cast<long double>(s.u);
-  auto put = [&](auto v, std::size_t at = 0) { std::memcpy(tmp + at, &v, sizeof v); };
-  switch (dt.kind()) {
-  case 'b':
-    tmp[0] = std::byte{static_cast<unsigned char>(is_float ? (s.re != 0 || s.im != 0) : (uv != 0))};
-    break;
-  case 'M':
-  case 'm':
-    put(iv);
-    break;
-  case 'i':
-  case 'u':
-    switch (dt.itemsize()) {
-    case 1:
-      put(static_cast<std::uint8_t>(uv));
-      break;
-    case 2:
-      put(static_cast<std::uint16_t>(uv));
-      break;
-    case 4:
-      put(static_cast<std::uint32_t>(uv));
-      break;
-    default:
-      put(uv);
+  const bool swap = needs_swap(dt);
+  visit_kind(dt, [&](auto tag) {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      p[0] = std::byte{static_cast<unsigned char>(is_float ? (s.re != 0 || s.im != 0) : (uv != 0))};
+    } else if constexpr (std::is_same_v<Tag, datetime_tag> || std::is_same_v<Tag, timedelta_tag>) {
+      store_element(p, iv, swap);
+    } else if constexpr (requires { typename Tag::type; }) {
+      using T = typename Tag::type;
+      if constexpr (std::is_integral_v<T>) {
+        store_element(p, static_cast<T>(uv), swap); // two's complement: the low bytes
+      } else if constexpr (std::is_same_v<T, float16>) {
+        store_element(p,
+                      s.from_double ? half_from_double(static_cast<double>(fv))
+                                    : float16(static_cast<float>(fv)),
+                      swap);
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        using F = typename T::value_type;
+        const long double im = s.k == 'c' ? s.im : 0;
+        store_element(p, T(static_cast<F>(fv), static_cast<F>(im)), swap);
+      } else {
+        store_element(p, static_cast<T>(fv), swap);
+      }
     }
-    break;
-  case 'f':
-    switch (dt.itemsize()) {
-    case 2:
-      put(s.from_double ? half_from_double(static_cast<double>(fv))
-                        : float16(static_cast<float>(fv)));
-      break;
-    case 4:
-      put(static_cast<float>(fv));
-      break;
-    case 8:
-      put(static_cast<double>(fv));
-      break;
-    default:
-      put(fv);
-    }
-    break;
-  case 'c': {
-    const long double im = s.k == 'c' ? s.im : 0;
-    switch (dt.itemsize()) {
-    case 8:
-      put(static_cast<float>(fv)), put(static_cast<float>(im), 4);
-      break;
-    case 16:
-      put(static_cast<double>(fv)), put(static_cast<double>(im), 8);
-      break;
-    default:
-      put(fv), put(im, 16);
-    }
-  } break;
-  }
-  if (!dt.is_native()) detail::swap_element(tmp, dt);
-  std::memcpy(p, tmp, dt.itemsize());
+  });
 }
 
 bool numeric(const dtype& d) {
@@ -670,7 +578,9 @@ bool numeric(const dtype& d) {
 
 namespace detail {
 array astype_text(const array& a, const dtype& dt);
-}
+array astype_number_text(const array& a, dtype dt);
+array astype_datetime(const array& a, const dtype& dt);
+} // namespace detail
 
 array array::astype(const npio::dtype& dt, casting rule) const {
   if (!can_cast(dtype_, dt, rule))
@@ -695,17 +605,19 @@ array array::astype(const npio::dtype& dt, casting rule) const {
     return !d.is_structured() && !d.is_subarray() && (d.kind() == 'S' || d.kind() == 'U');
   };
   if (text(dtype_) && text(dt)) return detail::astype_text(*this, dt);
+  if (text(dt) && numeric(dtype_) && !dtype_.is_datetime())
+    return detail::astype_number_text(*this, dt);
   const bool dt_ok = dtype_.is_datetime() == dt.is_datetime() ||
                      (dtype_.is_datetime() && dt.kind() == 'i') ||
                      (dt.is_datetime() && dtype_.kind() == 'i');
   if (!numeric(dt) || !numeric(dtype_) || !dt_ok)
     throw error(errc::type_mismatch,
                 "cannot cast array from dtype " + dtype_.str() + " to " + dt.str());
-  if (dtype_.is_datetime() && dt.is_datetime() &&
-      (dtype_.kind() != dt.kind() || dtype_.unit() != dt.unit() ||
-       dtype_.unit_count() != dt.unit_count()))
-    throw error(errc::type_mismatch, "converting between datetime units is not supported (" +
-                                         dtype_.str() + " to " + dt.str() + ")");
+  // Unit changes within datetime64 or timedelta64; between the two NumPy 1.24
+  // copies the count as it is, whatever the units (the loop below).
+  if (dtype_.is_datetime() && dtype_.kind() == dt.kind() &&
+      (dtype_.unit() != dt.unit() || dtype_.unit_count() != dt.unit_count()))
+    return detail::astype_datetime(*this, dt);
   array r(dt, shape_);
   std::byte* out = r.buf_->data();
   const std::size_t isz = itemsize();

@@ -1,9 +1,15 @@
 // Conversions out of arrays: NumPy's casting table (np.can_cast), S and U
-// elements as C++ strings, and the text casts of astype (S <-> U).
+// elements as C++ strings, and the casts of astype that are not plain numeric
+// conversions: S <-> U, numbers to S/U text, and datetime64/timedelta64 units.
 #include "literal.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <npio/array.hpp>
+#include <npio/visit.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -70,38 +76,29 @@ bool numeric_safe(const dtype& from, const dtype& to) {
   return b == 'c' && m >= n; // complex
 }
 
-// Characters NumPy reserves for the text of a number in a safe cast to S/U.
+// Characters NumPy reserves for the text of a number in a safe cast to S/U
+// (0 for other kinds).
 std::size_t text_width(const dtype& d) {
-  switch (d.kind()) {
-  case 'b':
-    return 5;
-  case 'i':
-    switch (d.itemsize()) {
-    case 1:
-      return 4;
-    case 2:
-      return 6;
-    case 4:
-      return 11;
-    default:
-      return 21;
+  return visit_kind(d, [](auto tag) -> std::size_t {
+    if constexpr (requires { typename decltype(tag)::type; }) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, bool>) {
+        return 5; // "False"
+      } else if constexpr (std::is_integral_v<T>) {
+        constexpr std::size_t n = sizeof(T);
+        if constexpr (std::is_signed_v<T>)
+          return n == 1 ? 4 : n == 2 ? 6 : n == 4 ? 11 : 21;
+        else
+          return n == 1 ? 3 : n == 2 ? 5 : n == 4 ? 10 : 20;
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        return sizeof(T) > 16 ? 96 : 64;
+      } else {
+        return sizeof(T) > 8 ? 48 : 32;
+      }
+    } else {
+      return 0;
     }
-  case 'u':
-    switch (d.itemsize()) {
-    case 1:
-      return 3;
-    case 2:
-      return 5;
-    case 4:
-      return 10;
-    default:
-      return 20;
-    }
-  case 'f':
-    return d.itemsize() > 8 ? 48 : 32;
-  default: // 'c'
-    return d.itemsize() > 16 ? 96 : 64;
-  }
+  });
 }
 
 std::size_t chars(const dtype& d) {
@@ -207,15 +204,11 @@ bool can_cast(const dtype& from, const dtype& to, casting rule) {
 namespace {
 
 std::uint32_t load_u32(const std::byte* p, bool swap) {
-  std::uint32_t c;
-  std::memcpy(&c, p, 4);
-  if (swap) c = (c >> 24) | ((c >> 8) & 0xff00u) | ((c << 8) & 0xff0000u) | (c << 24);
-  return c;
+  return load_element<std::uint32_t>(p, swap);
 }
 
 void store_u32(std::byte* p, std::uint32_t c, bool swap) {
-  if (swap) c = (c >> 24) | ((c >> 8) & 0xff00u) | ((c << 8) & 0xff0000u) | (c << 24);
-  std::memcpy(p, &c, 4);
+  store_element(p, c, swap);
 }
 
 [[noreturn]] void not_text(const dtype& dt, const char* what) {
@@ -387,6 +380,381 @@ array astype_text(const array& a, const dtype& dt) {
       idx[d] = 0;
     }
   }
+  return r;
+}
+
+} // namespace detail
+
+// ---- numbers to text (astype to S or U) ----------------------------------------------
+
+namespace {
+
+// Shortest scientific digits of f in its own precision: [-]d[.ddd]e[+-]XX.
+template <class F> std::string shortest_sci(F f) {
+  char buf[128];
+  const auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
+  return std::string(buf, r.ptr);
+}
+std::string shortest_sci(float16 h) {
+  const float f = static_cast<float>(h);
+  char buf[64];
+  for (int p = 0; p < 8; ++p) {
+    const auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific, p);
+    *r.ptr = '\0';
+    if (float16(std::strtof(buf, nullptr)).bits == h.bits) return std::string(buf, r.ptr);
+  }
+  return shortest_sci(f);
+}
+
+// NumPy's str() of a finite float scalar (Dragon4 with the fewest digits that
+// read back in the float's own type): positional for 0 and 1e-4 <= |x| < 1e16,
+// scientific otherwise. keep_zero: "2.0" (a float) rather than "2" (a complex
+// part); plus: a sign on positive values (a complex's imaginary part).
+template <class F> std::string np_float_str(F f, long double value, bool keep_zero, bool plus) {
+  std::string sci = shortest_sci(f);
+  std::string out;
+  if (sci[0] == '-')
+    out = "-", sci.erase(0, 1);
+  else if (plus)
+    out = "+";
+  const auto epos = sci.find('e');
+  std::string digits = sci.substr(0, epos);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int exp = std::stoi(sci.substr(epos + 1));
+  while (digits.size() > 1 && digits.back() == '0')
+    digits.pop_back();
+  const long double a = std::fabs(value);
+  if (a != 0 && (a < 1e-4L || a >= 1e16L)) {
+    out += digits[0];
+    if (digits.size() > 1) out += '.', out += digits.substr(1);
+    char eb[16];
+    std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    return out + eb;
+  }
+  if (a == 0) return out + (keep_zero ? "0.0" : "0");
+  if (exp < 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-exp - 1), '0');
+    return out + digits;
+  }
+  const auto ip = static_cast<std::size_t>(exp) + 1;
+  if (digits.size() <= ip) {
+    out += digits;
+    out.append(ip - digits.size(), '0');
+    return keep_zero ? out + ".0" : out;
+  }
+  return out + digits.substr(0, ip) + '.' + digits.substr(ip);
+}
+
+template <class F> std::string float_str(F f, bool keep_zero = true, bool plus = false) {
+  const auto v = static_cast<long double>(f);
+  if (std::isnan(v)) return plus ? "+nan" : "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : plus ? "+inf" : "inf";
+  return np_float_str(f, v, keep_zero, plus);
+}
+std::string float_str(float16 h) {
+  const float f = static_cast<float>(h);
+  if (std::isnan(f)) return "nan";
+  if (std::isinf(f)) return f < 0 ? "-inf" : "inf";
+  return np_float_str(h, f, true, false);
+}
+
+// NumPy's str() of a complex scalar: "1.5j" when the real part is +0,
+// otherwise "(re+imj)", each part printed without a trailing ".0".
+template <class F> std::string complex_str(F re, F im) {
+  if (re == 0 && !std::signbit(re)) return float_str(im, false) + "j";
+  return "(" + float_str(re, false) + float_str(im, false, true) + "j)";
+}
+
+template <class I> std::string int_str(I v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// str() of a number of visit_kind type T, as NumPy 1.24's scalars print it.
+template <class T> std::string number_str(T v) {
+  if constexpr (std::is_same_v<T, bool>)
+    return v ? "True" : "False";
+  else if constexpr (std::is_integral_v<T>)
+    return int_str(v);
+  else if constexpr (requires { typename T::value_type; })
+    return complex_str(v.real(), v.imag());
+  else
+    return float_str(v);
+}
+
+// Calls f(p, k) with the address of each element of a in C order.
+template <class F> void each_element(const array& a, F f) {
+  const std::int64_t total = a.size();
+  shape_t idx(a.ndim(), 0);
+  for (std::int64_t k = 0; k < total; ++k) {
+    std::int64_t off = 0;
+    for (std::size_t d = 0; d < a.ndim(); ++d)
+      off += idx[d] * a.strides()[d];
+    f(a.data() + off, k);
+    for (std::size_t d = a.ndim(); d-- > 0;) {
+      if (++idx[d] < a.shape()[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+} // namespace
+
+namespace detail {
+
+// astype from b/i/u/f/c to S or U: each element's str() as NumPy 1.24 writes
+// it, cut to the width; a width of 0 (dtype 'S'/'U') takes NumPy's width for
+// the source type.
+array astype_number_text(const array& a, dtype dt) {
+  if (dt.itemsize() == 0)
+    dt = dtype::make(dt.kind(), text_width(a.dtype()) * (dt.kind() == 'U' ? 4 : 1), dt.order());
+  array r(dt, a.shape());
+  std::byte* out = r.mutable_data();
+  const std::size_t width = chars(dt);
+  const bool s_out = dt.kind() == 'S', swap_out = needs_swap(dt);
+  auto put = [&](std::int64_t k, const std::string& t) {
+    std::byte* o = out + static_cast<std::size_t>(k) * dt.itemsize();
+    for (std::size_t i = 0; i < width; ++i) {
+      const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
+      if (s_out)
+        o[i] = std::byte{c};
+      else
+        store_u32(o + 4 * i, c, swap_out);
+    }
+  };
+  const bool swap_in = needs_swap(a.dtype());
+  visit_kind(a.dtype(), [&](auto tag) {
+    if constexpr (requires { typename decltype(tag)::type; }) {
+      using T = typename decltype(tag)::type;
+      each_element(a, [&](const std::byte* p, std::int64_t k) {
+        if constexpr (std::is_same_v<T, bool>)
+          put(k, number_str(p[0] != std::byte{0})); // any nonzero byte is True
+        else
+          put(k, number_str(load_element<T>(p, swap_in)));
+      });
+    } else {
+      throw error(errc::type_mismatch, "not a number: " + a.dtype().str());
+    }
+  });
+  return r;
+}
+
+} // namespace detail
+
+// ---- datetime64 and timedelta64 units -------------------------------------------------
+
+namespace {
+
+// Two's complement arithmetic, as NumPy's C code computes it (wrapping).
+std::int64_t wmul(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+}
+std::int64_t wadd(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+// Floor division for a positive divisor.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if (a % b < 0) --q;
+  return q;
+}
+
+constexpr std::int64_t nat = std::numeric_limits<std::int64_t>::min();
+constexpr int Y = 0, M = 1, W = 2, D = 3;
+
+// NumPy's get_datetime_conversion_factor: value * num / denom converts `from`
+// to `to` (years and months as their 400-year averages). Errors:
+// invalid_argument when the factor overflows, as NumPy's OverflowError.
+void conversion_factor(const dtype& from, const dtype& to, std::int64_t& num, std::int64_t& den) {
+  if (from.unit() == time_unit::generic) {
+    num = den = 1;
+    return;
+  }
+  if (to.unit() == time_unit::generic)
+    throw error(errc::invalid_argument, "cannot convert from specific units to generic units (" +
+                                            from.str() + " to " + to.str() + ")");
+  int a = unit_index(from.unit()), b = unit_index(to.unit());
+  const bool swap = a > b;
+  if (swap) std::swap(a, b);
+  std::uint64_t n = 1, d = 1;
+  if (a != b) {
+    if (a == Y) {
+      if (b == M) {
+        n *= 12;
+      } else if (b == W) {
+        n *= 97 + 400 * 365, d *= 400 * 7;
+      } else {
+        n *= 97 + 400 * 365, d *= 400;
+        n *= units_factor(D, b);
+      }
+    } else if (a == M) {
+      if (b == W) {
+        n *= 97 + 400 * 365, d *= 400 * 12 * 7;
+      } else {
+        n *= 97 + 400 * 365, d *= 400 * 12;
+        n *= units_factor(D, b);
+      }
+    } else {
+      n *= units_factor(a, b);
+    }
+  }
+  if (n == 0)
+    throw error(errc::invalid_argument,
+                "integer overflow while computing the conversion factor between datetime units (" +
+                    from.str() + " to " + to.str() + ")");
+  if (swap) std::swap(n, d);
+  n *= static_cast<std::uint64_t>(from.unit_count());
+  d *= static_cast<std::uint64_t>(to.unit_count());
+  std::uint64_t x = n, y = d;
+  while (y) {
+    const std::uint64_t t = x % y;
+    x = y, y = t;
+  }
+  num = static_cast<std::int64_t>(n / x);
+  den = static_cast<std::int64_t>(d / x);
+}
+
+// A linear unit change: NumPy's _strided_to_strided_datetime_cast.
+std::int64_t scale(std::int64_t v, std::int64_t num, std::int64_t den) {
+  if (v == nat) return v;
+  if (v < 0) return wadd(wmul(v, num), -(den - 1)) / den;
+  return wmul(v, num) / den;
+}
+
+constexpr int month_days[2][12] = {{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
+                                   {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}};
+
+bool leap(std::int64_t y) {
+  return (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+struct ymd {
+  std::int64_t year = 1970;
+  int month = 1, day = 1;
+};
+
+// NumPy's set_datetimestruct_days: the civil date `days` after 1970-01-01.
+ymd civil_from_days(std::int64_t days) {
+  constexpr std::int64_t per_400 = 400 * 365 + 100 - 4 + 1;
+  days = wadd(days, -(365 * 30 + 7)); // from 2000-01-01
+  std::int64_t year = 400 * floor_div(days, per_400);
+  days -= floor_div(days, per_400) * per_400;
+  if (days >= 366) {
+    year += 100 * ((days - 1) / (100 * 365 + 25 - 1));
+    days = (days - 1) % (100 * 365 + 25 - 1);
+    if (days >= 365) {
+      year += 4 * ((days + 1) / (4 * 365 + 1));
+      days = (days + 1) % (4 * 365 + 1);
+      if (days >= 366) {
+        year += (days - 1) / 365;
+        days = (days - 1) % 365;
+      }
+    }
+  }
+  ymd r;
+  r.year = year + 2000;
+  const int* ml = month_days[leap(r.year)];
+  for (int i = 0; i < 12; ++i) {
+    if (days < ml[i]) {
+      r.month = i + 1;
+      r.day = static_cast<int>(days) + 1;
+      break;
+    }
+    days -= ml[i];
+  }
+  return r;
+}
+
+// NumPy's get_datetimestruct_days: days from 1970-01-01 to the date.
+std::int64_t days_from_civil(const ymd& t) {
+  std::int64_t year = wadd(t.year, -1970);
+  std::int64_t days = wmul(year, 365);
+  if (days >= 0) {
+    year += 1;
+    days += year / 4;
+    year += 68;
+    days -= year / 100;
+    year += 300;
+    days += year / 400;
+  } else {
+    year -= 2;
+    days += year / 4;
+    year -= 28;
+    days -= year / 100;
+    days += year / 400;
+  }
+  const int* ml = month_days[leap(t.year)];
+  for (int i = 0; i < t.month - 1; ++i)
+    days += ml[i];
+  return days + t.day - 1;
+}
+
+// Units of `unit_idx` (D and finer, not fs/as) in one day.
+std::int64_t per_day(int unit_idx) {
+  return static_cast<std::int64_t>(units_factor(D, unit_idx));
+}
+
+// A datetime64 unit change involving years or months, through the calendar:
+// NumPy's _strided_to_strided_datetime_general_cast.
+std::int64_t calendar_cast(std::int64_t v, const dtype& from, const dtype& to) {
+  if (v == nat) return v;
+  v = wmul(v, from.unit_count());
+  const int a = unit_index(from.unit()), b = unit_index(to.unit());
+  ymd t;
+  if (a == Y) {
+    t.year = wadd(1970, v);
+  } else if (a == M) {
+    t.year = wadd(1970, floor_div(v, 12));
+    t.month = static_cast<int>(v - floor_div(v, 12) * 12) + 1;
+  } else if (a == W) {
+    t = civil_from_days(wmul(v, 7));
+  } else if (a == D) {
+    t = civil_from_days(v);
+  } else {
+    // hours and finer: the day is the floor (fs and as span less than a day
+    // around 1970 and cannot reach here: their factor to Y or M overflows)
+    t = civil_from_days(floor_div(v, per_day(a)));
+  }
+  std::int64_t r;
+  if (b == Y) {
+    r = wadd(t.year, -1970);
+  } else if (b == M) {
+    r = wadd(wmul(12, wadd(t.year, -1970)), t.month - 1);
+  } else {
+    const std::int64_t days = days_from_civil(t);
+    r = b == W ? (days >= 0 ? days / 7 : (days - 6) / 7) : wmul(days, per_day(b));
+  }
+  const std::int64_t n = to.unit_count();
+  if (n > 1) r = r >= 0 ? r / n : (r - n + 1) / n;
+  return r;
+}
+
+} // namespace
+
+namespace detail {
+
+// astype between datetime64 units or between timedelta64 units, as NumPy
+// 1.24: finer units multiply, coarser ones floor, NaT stays NaT, values that
+// overflow wrap (NumPy does not check), datetime64 to or from years and
+// months goes through the calendar, timedelta64 uses the 400-year averages.
+// Errors: invalid_argument when the unit factor overflows (s to as).
+array astype_datetime(const array& a, const dtype& dt) {
+  const dtype& from = a.dtype();
+  std::int64_t num = 1, den = 1;
+  conversion_factor(from, dt, num, den);
+  const int ua = from.unit() == time_unit::generic ? -1 : unit_index(from.unit());
+  const int ub = dt.unit() == time_unit::generic ? -1 : unit_index(dt.unit());
+  const bool calendar = from.kind() == 'M' && ua >= 0 && ub >= 0 && (ua <= M || ub <= M);
+  array r(dt, a.shape());
+  std::byte* out = r.mutable_data();
+  const bool swap_in = needs_swap(from), swap_out = needs_swap(dt);
+  each_element(a, [&](const std::byte* p, std::int64_t k) {
+    const auto v = load_element<std::int64_t>(p, swap_in);
+    std::int64_t w = calendar ? calendar_cast(v, from, dt) : scale(v, num, den);
+    store_element(out + static_cast<std::size_t>(k) * 8, w, swap_out);
+  });
   return r;
 }
 

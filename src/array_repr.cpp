@@ -11,14 +11,11 @@
 #include <memory>
 #include <npio/array.hpp>
 #include <npio/py/value.hpp>
+#include <npio/visit.hpp>
 #include <ostream>
 
 namespace npio {
 inline namespace v1 {
-
-namespace detail {
-void swap_element(std::byte* p, const dtype& dt);
-}
 
 namespace {
 
@@ -29,77 +26,27 @@ constexpr std::int64_t threshold = 1000;
 constexpr std::int64_t edge_items = 3;
 constexpr int precision = 8;
 
-// One element, copied out and swapped to native order.
-struct elem {
-  alignas(16) std::byte b[32];
-};
-elem load(const std::byte* p, const dtype& dt) {
-  elem e{};
-  std::memcpy(e.b, p, std::min<std::size_t>(dt.itemsize(), sizeof e.b));
-  if (!dt.is_native()) detail::swap_element(e.b, dt);
-  return e;
-}
-
-std::int64_t as_i64(const std::byte* p, const dtype& dt) {
-  const elem e = load(p, dt);
-  switch (dt.itemsize()) {
-  case 1:
-    return static_cast<std::int8_t>(e.b[0]);
-  case 2: {
-    std::int16_t v;
-    std::memcpy(&v, e.b, 2);
-    return v;
-  }
-  case 4: {
-    std::int32_t v;
-    std::memcpy(&v, e.b, 4);
-    return v;
-  }
-  default: {
-    std::int64_t v;
-    std::memcpy(&v, e.b, 8);
-    return v;
-  }
-  }
-}
-
-std::uint64_t as_u64(const std::byte* p, const dtype& dt) {
-  const elem e = load(p, dt);
-  std::uint64_t v = 0;
-  std::memcpy(&v, e.b, std::min<std::size_t>(dt.itemsize(), 8)); // little-endian host
-  if constexpr (std::endian::native == std::endian::big) v >>= 8 * (8 - dt.itemsize());
-  return v;
-}
-
 // A float of any width as the C++ type its shortest text must round-trip in.
 enum class fwidth { f16, f32, f64, f128 };
 struct fval {
   long double v;
   fwidth w;
 };
-fval as_float(const elem& e, std::size_t size, std::size_t at = 0) {
-  switch (size) {
-  case 2: {
-    float16 h;
-    std::memcpy(&h, e.b + at, 2);
-    return {static_cast<float>(h), fwidth::f16};
-  }
-  case 4: {
-    float f;
-    std::memcpy(&f, e.b + at, 4);
+// A float of visit_kind type F as the width its shortest text must round-trip in.
+template <class F> fval to_fval(F f) {
+  if constexpr (std::is_same_v<F, float16>)
+    return {static_cast<float>(f), fwidth::f16};
+  else if constexpr (std::is_same_v<F, float>)
     return {f, fwidth::f32};
-  }
-  case 8: {
-    double d;
-    std::memcpy(&d, e.b + at, 8);
-    return {d, fwidth::f64};
-  }
-  default: {
-    long double d;
-    std::memcpy(&d, e.b + at, sizeof d);
-    return {d, fwidth::f128};
-  }
-  }
+  else if constexpr (std::is_same_v<F, double>)
+    return {f, fwidth::f64};
+  else
+    return {f, fwidth::f128};
+}
+
+// The int64 count of a datetime64 or timedelta64 element.
+std::int64_t count_at(const std::byte* p, const dtype& dt) {
+  return load_element<std::int64_t>(p, needs_swap(dt));
 }
 
 template <class T, class... A> std::string chars(T x, A... a) {
@@ -288,13 +235,14 @@ std::string bytes_repr(const std::byte* p, std::size_t n) {
 formatter make_formatter(const dtype& dt, const std::vector<const std::byte*>& ptrs,
                          const array& a);
 
+// Integers (T) and timedelta64 counts (T = int64, nat: NaT prints 'NaT').
+template <class T>
 formatter int_like(const dtype& dt, const std::vector<const std::byte*>& ptrs, bool nat) {
-  const bool uns = dt.kind() == 'u';
   std::size_t w = 0;
-  auto text = [dt, uns, nat](const std::byte* p) {
-    if (uns) return std::to_string(as_u64(p, dt));
-    const std::int64_t v = as_i64(p, dt);
-    if (nat && v == std::numeric_limits<std::int64_t>::min()) return std::string("'NaT'");
+  auto text = [swap = needs_swap(dt), nat](const std::byte* p) {
+    const T v = load_element<T>(p, swap);
+    if (nat && v == static_cast<T>(std::numeric_limits<std::int64_t>::min())) // T is int64
+      return std::string("'NaT'");
     return std::to_string(v);
   };
   for (auto* p : ptrs)
@@ -384,7 +332,7 @@ formatter datetime_like(const dtype& dt, const std::vector<const std::byte*>& pt
   std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = nat;
   bool any_nat = false, any = false;
   for (auto* p : ptrs) {
-    const std::int64_t v = as_i64(p, dt);
+    const std::int64_t v = count_at(p, dt);
     if (v == nat) {
       any_nat = true;
       continue;
@@ -395,7 +343,7 @@ formatter datetime_like(const dtype& dt, const std::vector<const std::byte*>& pt
   std::size_t w = any ? std::max(iso(lo, dt).size(), iso(hi, dt).size()) + 2 : 0;
   if (any_nat) w = std::max<std::size_t>(w, 5);
   return [w, dt](const std::byte* p) {
-    const std::int64_t v = as_i64(p, dt);
+    const std::int64_t v = count_at(p, dt);
     const std::string s = v == nat ? "'NaT'" : "'" + iso(v, dt) + "'";
     return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
   };
@@ -403,101 +351,100 @@ formatter datetime_like(const dtype& dt, const std::vector<const std::byte*>& pt
 
 formatter make_formatter(const dtype& dt, const std::vector<const std::byte*>& ptrs,
                          const array& a) {
-  if (dt.is_structured()) {
-    std::vector<formatter> fs;
-    std::vector<std::size_t> offs;
-    for (const auto& f : dt.fields()) {
-      std::vector<const std::byte*> sub;
-      sub.reserve(ptrs.size());
-      for (auto* p : ptrs)
-        sub.push_back(p + f.offset);
-      fs.push_back(make_formatter(f.type, sub, a));
-      offs.push_back(f.offset);
-    }
-    return [fs, offs](const std::byte* p) {
-      std::string s = "(";
-      for (std::size_t i = 0; i < fs.size(); ++i)
-        s += (i ? ", " : "") + fs[i](p + offs[i]);
-      return s + (fs.size() == 1 ? ",)" : ")");
-    };
-  }
-  if (dt.is_subarray()) {
-    // NumPy's SubArrayFormat nests lists; npio prints the elements' repr as a list.
-    return [dt](const std::byte* p) {
-      npio::array sub(dt.base(), dt.shape(),
-                      buffer::wrap(const_cast<std::byte*>(p), dt.itemsize(), false));
-      std::string r = sub.repr(); // "array([...]...)"
-      const std::size_t open = r.find('['), close = r.rfind(']');
-      return open == std::string::npos ? r : r.substr(open, close - open + 1);
-    };
-  }
-  switch (dt.kind()) {
-  case 'b':
-    return [zero_d = a.ndim() == 0](const std::byte* p) {
-      return *p != std::byte{0} ? (zero_d ? "True" : " True") : "False";
-    };
-  case 'i':
-  case 'u':
-    return int_like(dt, ptrs, false);
-  case 'm':
-    return int_like(dt, ptrs, true);
-  case 'f': {
-    std::vector<fval> v;
-    for (auto* p : ptrs)
-      v.push_back(as_float(load(p, dt), dt.itemsize()));
-    float_format ff(v, false);
-    const std::size_t n = dt.itemsize();
-    return [ff, dt, n](const std::byte* p) { return ff(as_float(load(p, dt), n)); };
-  }
-  case 'c': {
-    const std::size_t half = dt.itemsize() / 2;
-    std::vector<fval> re, im;
-    for (auto* p : ptrs) {
-      const elem e = load(p, dt);
-      re.push_back(as_float(e, half)), im.push_back(as_float(e, half, half));
-    }
-    float_format fr(re, false), fi(im, true);
-    return [fr, fi, dt, half](const std::byte* p) {
-      const elem e = load(p, dt);
-      std::string r = fr(as_float(e, half)), i = fi(as_float(e, half, half));
-      std::size_t sp = i.size();
-      while (sp && i[sp - 1] == ' ')
-        --sp;
-      return r + i.substr(0, sp) + "j" + i.substr(sp);
-    };
-  }
-  case 'S':
-    return [n = dt.itemsize()](const std::byte* p) { return bytes_repr(p, n); };
-  case 'U':
-    return [dt](const std::byte* p) {
-      npio::array one(dt, {}, buffer::wrap(const_cast<std::byte*>(p), dt.itemsize(), false));
-      try {
-        return detail::repr_str(one.item<std::string>());
-      } catch (const error&) {
-        return std::string("'<invalid code point>'");
+  return visit_kind(dt, [&](auto tag) -> formatter {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, structured_tag>) {
+      std::vector<formatter> fs;
+      std::vector<std::size_t> offs;
+      for (const auto& f : dt.fields()) {
+        std::vector<const std::byte*> sub;
+        sub.reserve(ptrs.size());
+        for (auto* p : ptrs)
+          sub.push_back(p + f.offset);
+        fs.push_back(make_formatter(f.type, sub, a));
+        offs.push_back(f.offset);
       }
-    };
-  case 'O':
-    return [&a](const std::byte* p) { // numpy's _object_format: lists say so
-      const py::value& v = py::object_at(a, p);
-      return v.is_list() ? "list(" + v.repr() + ")" : v.repr();
-    };
-  case 'M':
-    if (dt.unit() == time_unit::generic) return int_like(dt, ptrs, true);
-    return datetime_like(dt, ptrs);
-  default: // 'V'
-    return [n = dt.itemsize()](const std::byte* p) {
-      std::string s = "b'";
-      static const char* hex = "0123456789ABCDEF";
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned>(p[i]);
-        s += "\\x";
-        s += hex[c >> 4];
-        s += hex[c & 15];
+      return [fs, offs](const std::byte* p) {
+        std::string s = "(";
+        for (std::size_t i = 0; i < fs.size(); ++i)
+          s += (i ? ", " : "") + fs[i](p + offs[i]);
+        return s + (fs.size() == 1 ? ",)" : ")");
+      };
+    } else if constexpr (std::is_same_v<Tag, subarray_tag>) {
+      // NumPy's SubArrayFormat nests lists; npio prints the elements' repr as a list.
+      return [dt](const std::byte* p) {
+        npio::array sub(dt.base(), dt.shape(),
+                        buffer::wrap(const_cast<std::byte*>(p), dt.itemsize(), false));
+        std::string r = sub.repr(); // "array([...]...)"
+        const std::size_t open = r.find('['), close = r.rfind(']');
+        return open == std::string::npos ? r : r.substr(open, close - open + 1);
+      };
+    } else if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      return [zero_d = a.ndim() == 0](const std::byte* p) -> std::string {
+        return *p != std::byte{0} ? (zero_d ? "True" : " True") : "False";
+      };
+    } else if constexpr (std::is_same_v<Tag, timedelta_tag>) {
+      return int_like<std::int64_t>(dt, ptrs, true);
+    } else if constexpr (std::is_same_v<Tag, datetime_tag>) {
+      if (dt.unit() == time_unit::generic) return int_like<std::int64_t>(dt, ptrs, true);
+      return datetime_like(dt, ptrs);
+    } else if constexpr (std::is_same_v<Tag, bytes_tag>) {
+      return [n = dt.itemsize()](const std::byte* p) { return bytes_repr(p, n); };
+    } else if constexpr (std::is_same_v<Tag, str_tag>) {
+      return [dt](const std::byte* p) {
+        npio::array one(dt, {}, buffer::wrap(const_cast<std::byte*>(p), dt.itemsize(), false));
+        try {
+          return detail::repr_str(one.item<std::string>());
+        } catch (const error&) {
+          return std::string("'<invalid code point>'");
+        }
+      };
+    } else if constexpr (std::is_same_v<Tag, object_tag>) {
+      return [&a](const std::byte* p) { // numpy's _object_format: lists say so
+        const py::value& v = py::object_at(a, p);
+        return v.is_list() ? "list(" + v.repr() + ")" : v.repr();
+      };
+    } else if constexpr (std::is_same_v<Tag, void_tag>) {
+      return [n = dt.itemsize()](const std::byte* p) {
+        std::string s = "b'";
+        static const char* hex = "0123456789ABCDEF";
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto c = static_cast<unsigned>(p[i]);
+          s += "\\x";
+          s += hex[c >> 4];
+          s += hex[c & 15];
+        }
+        return s + "'";
+      };
+    } else {
+      using T = typename Tag::type;
+      const bool swap = needs_swap(dt);
+      if constexpr (std::is_integral_v<T>) {
+        return int_like<T>(dt, ptrs, false);
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        std::vector<fval> re, im;
+        for (auto* p : ptrs) {
+          const T v = load_element<T>(p, swap);
+          re.push_back(to_fval(v.real())), im.push_back(to_fval(v.imag()));
+        }
+        float_format fr(re, false), fi(im, true);
+        return [fr, fi, swap](const std::byte* p) {
+          const T v = load_element<T>(p, swap);
+          std::string r = fr(to_fval(v.real())), i = fi(to_fval(v.imag()));
+          std::size_t sp = i.size();
+          while (sp && i[sp - 1] == ' ')
+            --sp;
+          return r + i.substr(0, sp) + "j" + i.substr(sp);
+        };
+      } else { // float16, float, double, long double
+        std::vector<fval> v;
+        for (auto* p : ptrs)
+          v.push_back(to_fval(load_element<T>(p, swap)));
+        float_format ff(v, false);
+        return [ff, swap](const std::byte* p) { return ff(to_fval(load_element<T>(p, swap))); };
       }
-      return s + "'";
-    };
-  }
+    }
+  });
 }
 
 struct printer {
@@ -624,27 +571,28 @@ bool implied(const dtype& dt) {
 }
 
 std::string type_name(const dtype& dt) {
-  const std::size_t bits = 8 * dt.itemsize();
-  switch (dt.kind()) {
-  case 'b':
-    return "bool";
-  case 'i':
-    return "int" + std::to_string(bits);
-  case 'u':
-    return "uint" + std::to_string(bits);
-  case 'f':
-    return "float" + std::to_string(bits);
-  case 'c':
-    return "complex" + std::to_string(bits);
-  case 'O':
-    return "object";
-  default: { // M, m: 'datetime64[ns]'
-    const std::string s = dt.str();
-    const std::size_t br = s.find('[');
-    return "'" + std::string(dt.kind() == 'M' ? "datetime64" : "timedelta64") +
-           (br == std::string::npos ? "" : s.substr(br)) + "'";
-  }
-  }
+  const std::string bits = std::to_string(8 * dt.itemsize());
+  return visit_kind(dt, [&](auto tag) -> std::string {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      return "bool";
+    } else if constexpr (requires { typename Tag::type; }) {
+      using T = typename Tag::type;
+      if constexpr (std::is_integral_v<T>)
+        return (std::is_signed_v<T> ? "int" : "uint") + bits;
+      else if constexpr (requires { typename T::value_type; })
+        return "complex" + bits;
+      else
+        return "float" + bits;
+    } else if constexpr (std::is_same_v<Tag, object_tag>) {
+      return "object";
+    } else { // M, m: 'datetime64[ns]'
+      const std::string s = dt.str();
+      const std::size_t br = s.find('[');
+      return "'" + std::string(dt.kind() == 'M' ? "datetime64" : "timedelta64") +
+             (br == std::string::npos ? "" : s.substr(br)) + "'";
+    }
+  });
 }
 
 // numpy's dtype_short_repr.

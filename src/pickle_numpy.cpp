@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <npio/visit.hpp>
 
 namespace npio {
 inline namespace v1 {
@@ -527,13 +528,6 @@ std::uint64_t checked_count(const std::vector<std::int64_t>& shape, std::size_t 
 void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const value& v,
                    const context& cx);
 
-template <class T> void put(std::byte* p, T x, bool swap) {
-  std::byte tmp[sizeof(T)];
-  std::memcpy(tmp, &x, sizeof(T));
-  if (swap) std::reverse(tmp, tmp + sizeof(T));
-  std::memcpy(p, tmp, sizeof(T));
-}
-
 void store_nested(npio::array& a, const npio::dtype& base, const std::vector<std::int64_t>& shape,
                   std::size_t dim, std::byte*& p, const value& v, const context& cx) {
   if (!v.is_list() && !v.is_tuple())
@@ -554,102 +548,74 @@ void store_nested(npio::array& a, const npio::dtype& base, const std::vector<std
 // Stores a Python value into one element, as NumPy's setitem does.
 void store_element(npio::array& a, const npio::dtype& dt, std::byte* p, const value& v,
                    const context& cx) {
-  const bool swap = dt.itemsize() > 1 && dt.order() != byte_order::none && !dt.is_native();
-  if (dt.is_subarray()) {
-    std::byte* q = p;
-    store_nested(a, dt.base(), dt.shape(), 0, q, v, cx);
-    return;
-  }
-  if (dt.is_structured()) {
-    if (!v.is_tuple() && !v.is_list())
-      bad(cx, "structured element must be a tuple, not " + std::string(v.kind_name()));
-    const auto& it = v.items();
-    std::size_t i = 0;
-    for (const auto& f : dt.fields()) {
-      if (i >= it.size()) bad(cx, "structured element has too few fields");
-      store_element(a, f.type, p + f.offset, it[i++], cx);
-    }
-    if (i != it.size()) bad(cx, "structured element has too many fields");
-    return;
-  }
+  const bool swap = needs_swap(dt);
   const std::size_t n = dt.itemsize();
-  switch (dt.kind()) {
-  case 'O':
-    py::set_object(a, p, v);
-    return;
-  case 'b':
-    *p = std::byte{v.as<bool>() ? std::uint8_t{1} : std::uint8_t{0}};
-    return;
-  case 'i':
-  case 'u': {
-    if (!v.is_int() && !v.is_bool()) bad(cx, std::string("an int is needed, not ") + v.kind_name());
-    auto bytes = v.int_bytes();
-    std::vector<std::uint8_t> full(n, (!bytes.empty() && (bytes.back() & 0x80)) ? 0xff : 0);
-    std::copy_n(bytes.begin(), std::min(bytes.size(), n), full.begin());
-    if (swap == (std::endian::native == std::endian::little)) {
-      // target is big-endian
-      std::reverse(full.begin(), full.end());
+  visit_kind(dt, [&](auto tag) {
+    using Tag = decltype(tag);
+    if constexpr (std::is_same_v<Tag, subarray_tag>) {
+      std::byte* q = p;
+      store_nested(a, dt.base(), dt.shape(), 0, q, v, cx);
+    } else if constexpr (std::is_same_v<Tag, structured_tag>) {
+      if (!v.is_tuple() && !v.is_list())
+        bad(cx, "structured element must be a tuple, not " + std::string(v.kind_name()));
+      const auto& it = v.items();
+      std::size_t i = 0;
+      for (const auto& f : dt.fields()) {
+        if (i >= it.size()) bad(cx, "structured element has too few fields");
+        store_element(a, f.type, p + f.offset, it[i++], cx);
+      }
+      if (i != it.size()) bad(cx, "structured element has too many fields");
+    } else if constexpr (std::is_same_v<Tag, object_tag>) {
+      py::set_object(a, p, v);
+    } else if constexpr (std::is_same_v<Tag, std::type_identity<bool>>) {
+      *p = std::byte{v.as<bool>() ? std::uint8_t{1} : std::uint8_t{0}};
+    } else if constexpr (std::is_same_v<Tag, bytes_tag> || std::is_same_v<Tag, void_tag>) {
+      const auto s = v.as<std::string_view>();
+      std::memset(p, 0, n);
+      std::memcpy(p, s.data(), std::min(n, s.size()));
+    } else if constexpr (std::is_same_v<Tag, str_tag>) {
+      const auto s = v.as<std::string_view>();
+      std::memset(p, 0, n);
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < s.size() && k + 4 <= n;) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+        for (std::size_t j = 1; j < len && i + j < s.size(); ++j)
+          cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3fu);
+        npio::store_element(p + k, static_cast<std::uint32_t>(cp), swap);
+        k += 4;
+        i += len;
+      }
+    } else if constexpr (std::is_same_v<Tag, datetime_tag> || std::is_same_v<Tag, timedelta_tag>) {
+      const std::int64_t x =
+          v.is_none() ? std::numeric_limits<std::int64_t>::min() : v.as<std::int64_t>();
+      npio::store_element(p, x, swap);
+    } else {
+      using T = typename Tag::type;
+      if constexpr (std::is_integral_v<T>) {
+        if (!v.is_int() && !v.is_bool())
+          bad(cx, std::string("an int is needed, not ") + v.kind_name());
+        // Python's int to n bytes: sign-extended or cut, then in the dtype's order
+        auto bytes = v.int_bytes();
+        std::vector<std::uint8_t> full(n, (!bytes.empty() && (bytes.back() & 0x80)) ? 0xff : 0);
+        std::copy_n(bytes.begin(), std::min(bytes.size(), n), full.begin());
+        if (swap == (std::endian::native == std::endian::little)) {
+          // target is big-endian
+          std::reverse(full.begin(), full.end());
+        }
+        std::memcpy(p, full.data(), n);
+      } else if constexpr (requires { typename T::value_type; }) { // complex
+        using F = typename T::value_type;
+        const auto c = v.as<std::complex<double>>();
+        npio::store_element(p, T(static_cast<F>(c.real()), static_cast<F>(c.imag())), swap);
+      } else if constexpr (std::is_same_v<T, float16>) {
+        npio::store_element(p, float16(static_cast<float>(v.as<double>())), swap);
+      } else {
+        npio::store_element(p, static_cast<T>(v.as<double>()), swap);
+      }
     }
-    std::memcpy(p, full.data(), n);
-    return;
-  }
-  case 'f': {
-    const double x = v.as<double>();
-    if (n == 8)
-      put(p, x, swap);
-    else if (n == 4)
-      put(p, static_cast<float>(x), swap);
-    else if (n == 2)
-      put(p, float16(static_cast<float>(x)).bits, swap);
-    else if (n == sizeof(long double))
-      put(p, static_cast<long double>(x), swap);
-    return;
-  }
-  case 'c': {
-    const auto c = v.as<std::complex<double>>();
-    const std::size_t h = n / 2;
-    if (h == 8)
-      put(p, c.real(), swap), put(p + 8, c.imag(), swap);
-    else if (h == 4)
-      put(p, static_cast<float>(c.real()), swap), put(p + 4, static_cast<float>(c.imag()), swap);
-    else
-      put(p, static_cast<long double>(c.real()), swap),
-          put(p + h, static_cast<long double>(c.imag()), swap);
-    return;
-  }
-  case 'S':
-  case 'V': {
-    const auto s = v.as<std::string_view>();
-    std::memset(p, 0, n);
-    std::memcpy(p, s.data(), std::min(n, s.size()));
-    return;
-  }
-  case 'U': {
-    const auto s = v.as<std::string_view>();
-    std::memset(p, 0, n);
-    std::size_t k = 0;
-    for (std::size_t i = 0; i < s.size() && k + 4 <= n;) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      std::size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-      char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-      for (std::size_t j = 1; j < len && i + j < s.size(); ++j)
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3fu);
-      put(p + k, static_cast<std::uint32_t>(cp), swap);
-      k += 4;
-      i += len;
-    }
-    return;
-  }
-  case 'M':
-  case 'm': {
-    const std::int64_t x =
-        v.is_none() ? std::numeric_limits<std::int64_t>::min() : v.as<std::int64_t>();
-    put(p, x, swap);
-    return;
-  }
-  default:
-    bad(cx, "cannot store a value into " + dt.str());
-  }
+  });
 }
 
 // array_setstate: (version, shape, dtype, is_fortran, rawdata) or without version.

@@ -5,6 +5,7 @@
 // sys.get_int_max_str_digits()): past it, text is refused before any
 // quadratic conversion starts.
 #include "pickle_internal.hpp"
+#include "py_internal.hpp"
 
 #include <bit>
 #include <cerrno>
@@ -30,38 +31,6 @@ int digit_value(char c) {
   if (c >= 'a' && c <= 'z') return c - 'a' + 10;
   if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
   return 99;
-}
-
-// magnitude limbs (base 2^32, little-endian) -> an int value
-value from_limbs(std::vector<std::uint32_t>& mag, bool neg) {
-  while (!mag.empty() && mag.back() == 0)
-    mag.pop_back();
-  std::vector<std::uint8_t> b;
-  b.reserve(mag.size() * 4 + 1);
-  for (auto limb : mag)
-    for (int k = 0; k < 4; ++k)
-      b.push_back(static_cast<std::uint8_t>(limb >> (8 * k)));
-  b.push_back(0);
-  if (neg) {
-    unsigned carry = 1;
-    for (auto& x : b) {
-      const unsigned t = static_cast<std::uint8_t>(~x) + carry;
-      x = static_cast<std::uint8_t>(t);
-      carry = t >> 8;
-    }
-  }
-  return value::int_from_bytes(b);
-}
-
-// mag = mag * mul + add
-void mul_add(std::vector<std::uint32_t>& mag, std::uint32_t mul, std::uint32_t add) {
-  std::uint64_t carry = add;
-  for (auto& limb : mag) {
-    const std::uint64_t cur = std::uint64_t(limb) * mul + carry;
-    limb = static_cast<std::uint32_t>(cur);
-    carry = cur >> 32;
-  }
-  if (carry) mag.push_back(static_cast<std::uint32_t>(carry));
 }
 
 } // namespace
@@ -109,49 +78,15 @@ int_text_result parse_int_text(std::string_view s, int base, std::size_t max_dig
   }
   if (digits.empty() || prev_underscore) return r;
   if (!leading_zero_ok && digits.find_first_not_of('0') != std::string::npos) return r;
-  const bool pow2 = (base & (base - 1)) == 0;
-  if (!pow2 && max_digits && digits.size() > max_digits) {
+  auto v = py::detail::int_from_digits(digits, base, neg, max_digits);
+  if (!v) {
     r.limit = true;
     r.error = "Exceeds the limit (" + std::to_string(max_digits) +
               " digits) for integer string conversion: value has " + std::to_string(digits.size()) +
               " digits (raise pickle_limits::max_int_digits to increase the limit)";
     return r;
   }
-  std::vector<std::uint32_t> mag;
-  if (pow2) {
-    const int bits = std::countr_zero(static_cast<unsigned>(base));
-    std::size_t bitpos = 0;
-    mag.assign((digits.size() * static_cast<std::size_t>(bits) + 31) / 32 + 1, 0);
-    for (std::size_t k = digits.size(); k-- > 0;) {
-      const auto d = static_cast<std::uint64_t>(digit_value(digits[k]));
-      const std::size_t w = bitpos / 32, off = bitpos % 32;
-      const std::uint64_t sh = d << off;
-      mag[w] |= static_cast<std::uint32_t>(sh);
-      if (sh >> 32) mag[w + 1] |= static_cast<std::uint32_t>(sh >> 32);
-      bitpos += static_cast<std::size_t>(bits);
-    }
-  } else {
-    // chunks of digits whose value fits 32 bits
-    std::uint32_t chunk_mul = 1;
-    int per = 0;
-    while (std::uint64_t(chunk_mul) * static_cast<std::uint64_t>(base) <= 0xffffffffu)
-      chunk_mul *= static_cast<std::uint32_t>(base), ++per;
-    std::size_t k = 0;
-    const std::size_t first = digits.size() % static_cast<std::size_t>(per);
-    auto take = [&](std::size_t cnt) {
-      std::uint32_t v = 0, m = 1;
-      for (std::size_t j = 0; j < cnt; ++j, ++k) {
-        v = v * static_cast<std::uint32_t>(base) +
-            static_cast<std::uint32_t>(digit_value(digits[k]));
-        m *= static_cast<std::uint32_t>(base);
-      }
-      mul_add(mag, m, v);
-    };
-    if (first) take(first);
-    while (k < digits.size())
-      take(static_cast<std::size_t>(per));
-  }
-  r.result = from_limbs(mag, neg);
+  r.result = std::move(*v);
   r.ok = true;
   return r;
 }

@@ -207,6 +207,204 @@ slice(const member_source& m, std::uint64_t begin, std::uint64_t end) {
   return {a, b};
 }
 
+// ---- the steps of writer::add ------------------------------------------------------
+
+// Plans member m (chunk size, zip64, whether to probe ISA-L) and appends its
+// tasks: deflate chunks, or stored pieces that only need a CRC.
+void plan_member(const member_source& src, std::size_t m, const write_options& options, int level,
+                 plan& p, std::vector<task>& tasks) {
+  p.usize = src.head.size() + src.body.size();
+  if (options.compress) {
+    std::uint64_t c = options.chunk_bytes ? options.chunk_bytes : min_chunk;
+    c = std::max<std::uint64_t>(c, (p.usize + max_chunks - 1) / max_chunks);
+    p.chunk = static_cast<std::size_t>(std::min<std::uint64_t>(c, std::uint64_t(1) << 30));
+    // deflate never grows data by more than 5 bytes per 64 KiB block, plus a chunk marker
+    const std::uint64_t bound = p.usize + p.usize / 8192 + 64 * (p.usize / p.chunk + 1) + 64;
+    p.zip64 = options.force_zip64 || bound >= zip64_marker32;
+    p.probe = level >= 1 && level <= fast_max_level && p.usize >= probe_min_member;
+  } else {
+    p.chunk = stored_piece;
+    p.zip64 = options.force_zip64 || p.usize >= zip64_marker32;
+  }
+  p.first_task = tasks.size();
+  std::uint64_t b = 0;
+  do {
+    const std::uint64_t e = std::min<std::uint64_t>(b + p.chunk, p.usize);
+    tasks.push_back({m, b, e, e == p.usize});
+    b = e;
+  } while (b < p.usize);
+  p.ntasks = tasks.size() - p.first_task;
+}
+
+// Compresses a sample from the member's middle both ways; ISA-L wins when its
+// output is at most fast_slack_percent larger.
+void choose_compressor(const member_source& src, plan& p, chunk_compressor& c,
+                       std::vector<std::byte>& sample, std::vector<std::byte>& out) {
+  const std::uint64_t begin = (p.usize - probe_bytes) / 2;
+  auto [a, b] = slice(src, begin, begin + probe_bytes);
+  sample.assign(a.begin(), a.end());
+  sample.insert(sample.end(), b.begin(), b.end());
+  c.libdeflate(sample, true, out);
+  const std::uint64_t best = out.size();
+  if (c.isal(sample, true, out) && out.size() * 100 <= best * (100 + fast_slack_percent))
+    p.fast = true;
+}
+
+// One task's CRC and, when compressing, its deflate chunk. `joined` is the
+// worker's buffer for a chunk that spans the member's head and body.
+void run_task(const task& t, const member_source& src, plan& p, bool compress,
+              chunk_compressor& comp, std::vector<std::byte>& joined, done& r) {
+  auto [a, b] = slice(src, t.begin, t.end);
+  r.crc = crc32(crc32(0, a), b);
+  if (!compress) return;
+  if (p.probe) std::call_once(p.decided, [&] { choose_compressor(src, p, comp, joined, r.data); });
+  std::span<const std::byte> in = b;
+  if (!a.empty()) {
+    joined.assign(a.begin(), a.end());
+    joined.insert(joined.end(), b.begin(), b.end());
+    in = joined;
+  }
+  if (!p.fast || !comp.isal(in, t.last, r.data)) comp.libdeflate(in, t.last, r.data);
+}
+
+// Tasks handed to a pool of workers, which run at most `window` tasks ahead of
+// the one writer taking results in order (bounded memory).
+class task_queue {
+public:
+  task_queue(std::size_t ntasks, unsigned threads)
+      : results_(ntasks), window_(std::size_t(threads) * 3 + 2) {}
+  task_queue(const task_queue&) = delete;
+  task_queue& operator=(const task_queue&) = delete;
+  ~task_queue() { shutdown(); }
+
+  // Starts n workers, each running work(queue) until next() is empty.
+  template <class Work> void start(std::size_t n, Work work) {
+    for (std::size_t t = 0; t < n; ++t)
+      pool_.emplace_back(work);
+  }
+  // Worker: the next task's index, once it is within the window; nullopt when
+  // the tasks are done or the queue stopped.
+  std::optional<std::size_t> next() {
+    const std::size_t i = next_.fetch_add(1);
+    if (i >= results_.size()) return std::nullopt;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stop_ || i < written_ + window_; });
+    if (stop_) return std::nullopt;
+    return i;
+  }
+  // Worker: publishes task i's result.
+  void put(std::size_t i, done r) {
+    {
+      std::lock_guard lock(mu_);
+      r.ready = true;
+      results_[i] = std::move(r);
+    }
+    cv_.notify_all();
+  }
+  // Writer: waits for task i's result and takes it.
+  done take(std::size_t i) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return results_[i].ready; });
+    return std::move(results_[i]);
+  }
+  // Writer: task i is written, so the window moves on.
+  void written() {
+    {
+      std::lock_guard lock(mu_);
+      ++written_;
+    }
+    cv_.notify_all();
+  }
+  // Stops and joins the workers.
+  void shutdown() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : pool_)
+      if (t.joinable()) t.join();
+  }
+
+private:
+  std::vector<done> results_;
+  const std::size_t window_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t written_ = 0;
+  std::atomic<std::size_t> next_{0};
+  bool stop_ = false;
+  std::vector<std::thread> pool_;
+};
+
+// Extra-field sizes of a local header: zip64 sizes, and for stored data the
+// alignment record whose padding puts the data at a multiple of align_data.
+struct local_layout {
+  std::size_t extra_len = 0;
+  std::size_t pad = 0;
+};
+
+local_layout layout_local(std::uint64_t at, std::size_t name_size, bool zip64, bool stored) {
+  local_layout l;
+  l.extra_len = zip64 ? 20 : 0;
+  if (stored) {
+    const std::uint64_t base = at + 30 + name_size + l.extra_len + 6;
+    l.pad = static_cast<std::size_t>((align_data - base % align_data) % align_data);
+    l.extra_len += 6 + l.pad;
+  }
+  return l;
+}
+
+// Fills the entry's fixed fields (as CPython's zipfile writes them) once its
+// data is written.
+void finish_entry(entry& e, const plan& p, std::uint32_t crc, std::uint64_t local,
+                  std::uint64_t data_start, std::uint64_t data_end) {
+  e.crc = crc;
+  e.usize = p.usize;
+  e.csize = data_end - data_start;
+  e.local_offset = local;
+  e.data_offset = data_start;
+  e.chunk_usize = e.chunk_csizes.empty() ? 0 : p.chunk;
+  e.flags = needs_utf8_flag(e.name) ? 0x800 : 0;
+  e.version_needed = p.zip64 ? 45 : 20;
+  e.version_made = static_cast<std::uint16_t>((3 << 8) | e.version_needed);
+  e.mtime = 0;
+  e.mdate = dos_date_1980;
+  e.external_attr = attr_rw_user;
+}
+
+// The local file header of a finished entry.
+std::vector<std::byte> local_header(const entry& e, bool zip64, const local_layout& l,
+                                    bool stored) {
+  std::vector<std::byte> h;
+  h.reserve(30 + e.name.size() + l.extra_len);
+  put32(h, 0x04034b50);
+  put16(h, e.version_needed);
+  put16(h, e.flags);
+  put16(h, e.method);
+  put16(h, e.mtime);
+  put16(h, e.mdate);
+  put32(h, e.crc);
+  put32(h, zip64 ? zip64_marker32 : e.csize);
+  put32(h, zip64 ? zip64_marker32 : e.usize);
+  put16(h, e.name.size());
+  put16(h, l.extra_len);
+  put_str(h, e.name);
+  if (zip64) {
+    put16(h, extra_zip64);
+    put16(h, 16);
+    put64(h, e.usize);
+    put64(h, e.csize);
+  }
+  if (stored) {
+    put16(h, extra_align);
+    put16(h, 2 + l.pad);
+    put16(h, align_data);
+    h.insert(h.end(), l.pad, std::byte{0});
+  }
+  return h;
+}
+
 } // namespace
 
 writer::writer(int fd, std::string label, std::uint64_t offset, std::vector<entry> existing)
@@ -236,213 +434,72 @@ void writer::add(const std::vector<member_source>& members, const write_options&
     if (members[m].name.size() > 0xFFFF)
       throw error(errc::invalid_argument, "member name longer than 65535 bytes", label_,
                   members[m].name.substr(0, 64));
-    auto& p = plans[m];
-    p.usize = members[m].head.size() + members[m].body.size();
-    if (options.compress) {
-      std::uint64_t c = options.chunk_bytes ? options.chunk_bytes : min_chunk;
-      c = std::max<std::uint64_t>(c, (p.usize + max_chunks - 1) / max_chunks);
-      p.chunk = static_cast<std::size_t>(std::min<std::uint64_t>(c, std::uint64_t(1) << 30));
-      // deflate never grows data by more than 5 bytes per 64 KiB block, plus a chunk marker
-      const std::uint64_t bound = p.usize + p.usize / 8192 + 64 * (p.usize / p.chunk + 1) + 64;
-      p.zip64 = options.force_zip64 || bound >= zip64_marker32;
-      p.probe = level >= 1 && level <= fast_max_level && p.usize >= probe_min_member;
-    } else {
-      p.chunk = stored_piece;
-      p.zip64 = options.force_zip64 || p.usize >= zip64_marker32;
-    }
-    p.first_task = tasks.size();
-    std::uint64_t b = 0;
-    do {
-      const std::uint64_t e = std::min<std::uint64_t>(b + p.chunk, p.usize);
-      tasks.push_back({m, b, e, e == p.usize});
-      b = e;
-    } while (b < p.usize);
-    p.ntasks = tasks.size() - p.first_task;
+    plan_member(members[m], m, options, level, plans[m], tasks);
   }
 
-  // Workers run ahead of the writer by at most `window` tasks (bounded memory).
-  std::vector<done> results(tasks.size());
-  std::mutex mu;
-  std::condition_variable cv;
-  std::size_t written = 0;
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  const std::size_t window = std::size_t(threads) * 3 + 2;
-
-  // Compresses a sample from the member's middle both ways; ISA-L wins when its
-  // output is at most fast_slack_percent larger.
-  auto choose = [&](std::size_t m, chunk_compressor& c, std::vector<std::byte>& sample,
-                    std::vector<std::byte>& out) {
-    const std::uint64_t begin = (plans[m].usize - probe_bytes) / 2;
-    auto [a, b] = slice(members[m], begin, begin + probe_bytes);
-    sample.assign(a.begin(), a.end());
-    sample.insert(sample.end(), b.begin(), b.end());
-    c.libdeflate(sample, true, out);
-    const std::uint64_t best = out.size();
-    if (c.isal(sample, true, out) && out.size() * 100 <= best * (100 + fast_slack_percent))
-      plans[m].fast = true;
-  };
-
-  auto work = [&] {
+  task_queue queue(tasks.size(), threads);
+  queue.start(std::min<std::size_t>(threads, tasks.size()), [&] {
     chunk_compressor comp(level);
     std::vector<std::byte> joined;
-    for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= tasks.size()) return;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stop || i < written + window; });
-        if (stop) return;
-      }
+    while (const auto i = queue.next()) {
+      const task& t = tasks[*i];
       done r;
       try {
-        const task& t = tasks[i];
-        const auto& m = members[t.member];
-        auto [a, b] = slice(m, t.begin, t.end);
-        r.crc = crc32(crc32(0, a), b);
-        if (options.compress) {
-          auto& p = plans[t.member];
-          if (p.probe) std::call_once(p.decided, choose, t.member, comp, joined, r.data);
-          std::span<const std::byte> in = b;
-          if (!a.empty()) {
-            joined.assign(a.begin(), a.end());
-            joined.insert(joined.end(), b.begin(), b.end());
-            in = joined;
-          }
-          if (!p.fast || !comp.isal(in, t.last, r.data)) comp.libdeflate(in, t.last, r.data);
-        }
+        run_task(t, members[t.member], plans[t.member], options.compress, comp, joined, r);
       } catch (...) {
         r.err = std::current_exception();
       }
-      {
-        std::lock_guard lock(mu);
-        r.ready = true;
-        results[i] = std::move(r);
-      }
-      cv.notify_all();
+      queue.put(*i, std::move(r));
     }
-  };
-
-  std::vector<std::thread> pool;
-  const std::size_t nworkers = std::min<std::size_t>(threads, tasks.size());
-  for (std::size_t t = 0; t < nworkers; ++t)
-    pool.emplace_back(work);
-  auto shutdown = [&] {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    for (auto& t : pool)
-      if (t.joinable()) t.join();
-  };
+  });
 
   std::uint64_t all_bytes = 0, done_bytes = 0;
   for (const auto& p : plans)
     all_bytes += p.usize;
-  try {
-    for (std::size_t m = 0; m < members.size(); ++m) {
-      const auto& src = members[m];
-      const auto& p = plans[m];
-      const bool stored = !options.compress;
-      // Local header layout: fixed part, name, zip64 sizes, alignment padding.
-      std::size_t extra_len = p.zip64 ? 20 : 0;
-      std::size_t pad = 0;
-      if (stored) {
-        const std::uint64_t base = pos_ + 30 + src.name.size() + extra_len + 6;
-        pad = static_cast<std::size_t>((align_data - base % align_data) % align_data);
-        extra_len += 6 + pad;
-      }
-      const std::uint64_t local = pos_;
-      const std::uint64_t data_start = local + 30 + src.name.size() + extra_len;
-      std::uint64_t at = data_start;
-      std::uint32_t crc = 0;
-      entry e;
-      e.name = src.name;
-      e.method = stored ? method_stored : method_deflate;
-      for (std::size_t k = 0; k < p.ntasks; ++k) {
-        const std::size_t i = p.first_task + k;
-        done r;
-        {
-          std::unique_lock lock(mu);
-          cv.wait(lock, [&] { return results[i].ready; });
-          r = std::move(results[i]);
-        }
-        if (r.err) std::rethrow_exception(r.err);
-        const task& t = tasks[i];
-        const std::uint64_t len = t.end - t.begin;
-        crc =
-            k == 0
+  for (std::size_t m = 0; m < members.size(); ++m) {
+    const auto& src = members[m];
+    const auto& p = plans[m];
+    const bool stored = !options.compress;
+    const local_layout layout = layout_local(pos_, src.name.size(), p.zip64, stored);
+    const std::uint64_t local = pos_;
+    const std::uint64_t data_start = local + 30 + src.name.size() + layout.extra_len;
+    // The data first, task by task in order; the header last, once sizes and CRC are known.
+    std::uint64_t at = data_start;
+    std::uint32_t crc = 0;
+    entry e;
+    e.name = src.name;
+    e.method = stored ? method_stored : method_deflate;
+    for (std::size_t k = 0; k < p.ntasks; ++k) {
+      const std::size_t i = p.first_task + k;
+      done r = queue.take(i);
+      if (r.err) std::rethrow_exception(r.err);
+      const task& t = tasks[i];
+      const std::uint64_t len = t.end - t.begin;
+      crc = k == 0
                 ? r.crc
                 : static_cast<std::uint32_t>(crc32_combine(crc, r.crc, static_cast<z_off_t>(len)));
-        if (stored) {
-          auto [a, b] = slice(src, t.begin, t.end);
-          write_at(at, a);
-          write_at(at + a.size(), b);
-          at += len;
-        } else {
-          write_at(at, r.data);
-          at += r.data.size();
-          if (p.ntasks > 1) e.chunk_csizes.push_back(static_cast<std::uint32_t>(r.data.size()));
-        }
-        {
-          std::lock_guard lock(mu);
-          ++written;
-        }
-        cv.notify_all();
-        done_bytes += len;
-        if (options.progress) options.progress(done_bytes, all_bytes);
-      }
-      e.crc = crc;
-      e.usize = p.usize;
-      e.csize = at - data_start;
-      e.local_offset = local;
-      e.data_offset = data_start;
-      e.chunk_usize = e.chunk_csizes.empty() ? 0 : p.chunk;
-      e.flags = needs_utf8_flag(e.name) ? 0x800 : 0;
-      e.version_needed = p.zip64 ? 45 : 20;
-      e.version_made = static_cast<std::uint16_t>((3 << 8) | e.version_needed);
-      e.mtime = 0;
-      e.mdate = dos_date_1980;
-      e.external_attr = attr_rw_user;
-      if (!p.zip64 && (e.csize >= zip64_marker32 || e.usize >= zip64_marker32))
-        throw error(errc::invalid_argument, "internal error: zip64 needed but not planned", label_,
-                    e.name);
-      std::vector<std::byte> h;
-      h.reserve(30 + e.name.size() + extra_len);
-      put32(h, 0x04034b50);
-      put16(h, e.version_needed);
-      put16(h, e.flags);
-      put16(h, e.method);
-      put16(h, e.mtime);
-      put16(h, e.mdate);
-      put32(h, e.crc);
-      put32(h, p.zip64 ? zip64_marker32 : e.csize);
-      put32(h, p.zip64 ? zip64_marker32 : e.usize);
-      put16(h, e.name.size());
-      put16(h, extra_len);
-      put_str(h, e.name);
-      if (p.zip64) {
-        put16(h, extra_zip64);
-        put16(h, 16);
-        put64(h, e.usize);
-        put64(h, e.csize);
-      }
       if (stored) {
-        put16(h, extra_align);
-        put16(h, 2 + pad);
-        put16(h, align_data);
-        h.insert(h.end(), pad, std::byte{0});
+        auto [a, b] = slice(src, t.begin, t.end);
+        write_at(at, a);
+        write_at(at + a.size(), b);
+        at += len;
+      } else {
+        write_at(at, r.data);
+        at += r.data.size();
+        if (p.ntasks > 1) e.chunk_csizes.push_back(static_cast<std::uint32_t>(r.data.size()));
       }
-      write_at(local, h);
-      pos_ = at;
-      entries_.push_back(std::move(e));
+      queue.written();
+      done_bytes += len;
+      if (options.progress) options.progress(done_bytes, all_bytes);
     }
-  } catch (...) {
-    shutdown();
-    throw;
+    finish_entry(e, p, crc, local, data_start, at);
+    if (!p.zip64 && (e.csize >= zip64_marker32 || e.usize >= zip64_marker32))
+      throw error(errc::invalid_argument, "internal error: zip64 needed but not planned", label_,
+                  e.name);
+    write_at(local, local_header(e, p.zip64, layout, stored));
+    pos_ = at;
+    entries_.push_back(std::move(e));
   }
-  shutdown();
 }
 
 void writer::finish(const write_options& options) {
