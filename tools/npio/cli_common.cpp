@@ -120,13 +120,11 @@ std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_
 }
 
 bool has_npy_magic(std::span<const std::byte> b) noexcept {
-  static constexpr unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  return b.size() >= 6 && std::memcmp(b.data(), magic, 6) == 0;
+  return npio::sniff(b) == npio::file_kind::npy;
 }
 
 bool has_zip_magic(std::span<const std::byte> b) noexcept {
-  return b.size() >= 4 && (std::memcmp(b.data(), "PK\x03\x04", 4) == 0 ||
-                           std::memcmp(b.data(), "PK\x05\x06", 4) == 0);
+  return npio::sniff(b) == npio::file_kind::npz;
 }
 
 npio::header read_npy_header_at(const std::filesystem::path& path, std::uint64_t offset,
