@@ -195,15 +195,16 @@ TEST(framing, one_header_limit_for_every_reader) {
   }
 }
 
-// The old limits disagreed: load_into read a version-3 header between
-// max_header_size and 4 * max_header_size bytes only up to max_header_size
-// and reported it truncated; now it reads it as load does.
+// The old limits disagreed: past its first 4 KiB read, load_into read a
+// version-3 header only when its byte length was within max_header_size, so
+// a header of few enough characters but more bytes was reported truncated;
+// now every reader applies read_header's rule (characters, for version 3).
 TEST(framing, version3_header_counts_characters_everywhere) {
   temp_dir d;
-  // 100 characters of 3 bytes each in a field name: 300 bytes, 100 + rest characters.
+  // A field name of 2000 euro signs: 6000 bytes, 2000 characters.
   std::string name;
-  for (int i = 0; i < 100; ++i)
-    name += "\xe2\x82\xac"; // the euro sign
+  for (int i = 0; i < 2000; ++i)
+    name += "\xe2\x82\xac";
   const npio::dtype dt = npio::dtype::from_descr("[('" + name + "', '<i4')]");
   const npio::array a(dt, shape_t{2});
   npio::save_options so;
@@ -211,9 +212,11 @@ TEST(framing, version3_header_counts_characters_everywhere) {
   npio::save(d / "u.npy", a, so);
   const npio::header h = npio::read_header(d / "u.npy", 100000);
   const std::size_t bytes_len = static_cast<std::size_t>(h.data_offset) - 12;
-  ASSERT_GT(bytes_len, 300u);
+  ASSERT_GT(bytes_len, 4096u);
   npio::load_options o;
-  o.max_header_size = bytes_len - 150; // enough characters, fewer bytes than the text
+  o.max_header_size = bytes_len - 4000 + 10; // enough characters, fewer than the bytes
+  EXPECT_EQ(code_of([&] { (void)npio::read_header(d / "u.npy", bytes_len - 4000 - 10); }),
+            errc::header_too_large);
   EXPECT_EQ(npio::load(d / "u.npy", o).shape(), shape_t{2});
   npio::array dst(dt, shape_t{2});
   EXPECT_NO_THROW(npio::load_into(d / "u.npy", dst, o));
