@@ -62,6 +62,11 @@ header read_file_header(int fd, const std::filesystem::path& path, std::uint64_t
 
 } // namespace detail
 
+std::uint64_t header_bytes_needed(std::span<const std::byte> head,
+                                  std::size_t max_header_size) noexcept {
+  return detail::header_bytes_needed(head, max_header_size);
+}
+
 file_kind sniff(std::span<const std::byte> head) noexcept {
   return detail::sniff_kind(head);
 }

@@ -100,6 +100,13 @@ struct header {
 header read_header(std::span<const std::byte> bytes, std::size_t max_header_size = 10000);
 result<header> try_read_header(std::span<const std::byte> bytes,
                                std::size_t max_header_size = 10000) noexcept;
+/// How many bytes from the start of a .npy `read_header` needs, given the
+/// first bytes `head` (12 are enough to tell): the preamble and the header
+/// text, or the preamble alone when the text is longer than max_header_size
+/// allows (read_header then reports header_too_large from it), so that a
+/// reader never allocates from the length field. Errors: none.
+std::uint64_t header_bytes_needed(std::span<const std::byte> head,
+                                  std::size_t max_header_size = 10000) noexcept;
 /// The header of a .npy file, reading only the header's bytes (see rows.hpp
 /// for reading rows). Errors: io_error, and as above; messages name the file.
 header read_header(const std::filesystem::path& path, std::size_t max_header_size = 10000);

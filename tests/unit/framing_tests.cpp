@@ -76,6 +76,19 @@ TEST(framing, sniff_follows_np_load) {
   EXPECT_EQ(code_of([&] { (void)npio::sniff(d / "missing"); }), errc::io_error);
 }
 
+// What a reader must read for read_header: never more than the limit allows.
+TEST(framing, header_bytes_needed) {
+  const bytes v1 = npy_of(npio::array::from(std::vector<int>{1}, shape_t{1}));
+  const auto first12 = [](const bytes& b) { return std::span<const std::byte>(b).first(12); };
+  EXPECT_EQ(npio::header_bytes_needed(first12(v1)), npio::read_header(v1).data_offset);
+  const std::string text = "{'descr': '|i1', 'fortran_order': False, 'shape': (8,), }";
+  const bytes v2 = npy_v2(text, 20000);
+  EXPECT_EQ(npio::header_bytes_needed(first12(v2)), 12u); // over 10000: the preamble only
+  EXPECT_EQ(npio::header_bytes_needed(first12(v2), 30000), 12u + 20000u);
+  EXPECT_EQ(npio::header_bytes_needed(to_bytes(std::string("\x93NUMPY\x01\x00", 8))), 10u);
+  EXPECT_EQ(npio::header_bytes_needed(to_bytes("\x93NUM")), 12u);
+}
+
 // A file starting PK\x07\x08 gave pickle_disallowed (or bad_magic) without a
 // map but zip_bad_archive with mmap_mode r: now every mode sniffs the same way.
 TEST(framing, zip_rule_is_the_same_with_and_without_a_map) {
