@@ -340,7 +340,7 @@ void mmap_open_load(benchmark::State& state) {
 void mmap_open_memmap(benchmark::State& state) {
   const auto& c = cfg();
   for (auto _ : state) {
-    npio::array a = npio::open_memmap(c.big, npio::mmap_mode::r);
+    npio::array a = npio::open_memmap(c.big, {.mode = npio::mmap_mode::r});
     benchmark::DoNotOptimize(a.data());
   }
 }

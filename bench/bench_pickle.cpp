@@ -70,7 +70,7 @@ void BM_ObjectArrayLoad(benchmark::State& state) {
   o.allow_pickle = true;
   // CPython memoizes each dict and each name: 2 entries per element, more than
   // the default max_memo (1 << 20) at a million elements.
-  o.limits.max_memo = std::size_t(1) << 24;
+  o.pickle.limits.max_memo = std::size_t(1) << 24;
   double best = 1e30, best_wall = 1e30;
   for (auto _ : state) {
     const double t = cpu_now(), w = wall_now();
@@ -96,7 +96,7 @@ void BM_ObjectArraySave(benchmark::State& state) {
   if (!c.ok) return state.SkipWithError("pickle_cpython.py failed");
   npio::load_options o;
   o.allow_pickle = true;
-  o.limits.max_memo = std::size_t(1) << 24;
+  o.pickle.limits.max_memo = std::size_t(1) << 24;
   const npio::array a = npio::load(c.dir / "objects.npy", o);
   double best = 1e30, best_wall = 1e30;
   for (auto _ : state) {

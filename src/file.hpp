@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <npio/error.hpp>
-#include <npio/io.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,13 +93,6 @@ void replace_file(const std::filesystem::path& from, const std::filesystem::path
 
 /// Waits until every replaced file handed to the release thread is freed.
 void wait_releases();
-
-/// load(path) with mmap_mode r or c: opens the file once and maps an .npy;
-/// nullopt when the file is not an .npy (empty, an .npz, a pickle), which the
-/// caller dispatches as np.load does.
-/// Errors: as open_memmap, without the file name (the caller adds it).
-std::optional<array> map_npy_or_zip(const std::filesystem::path& path, mmap_mode mode,
-                                    std::size_t max_header_size);
 
 } // namespace detail
 } // namespace v1

@@ -1,6 +1,7 @@
 // Reading the .npy preamble and header: every number is checked before use and
 // nothing is evaluated. The steps and messages follow numpy's _read_array_header.
 #include "literal.hpp"
+#include "npy_framing.hpp"
 #include "shape_size.hpp"
 
 #include <algorithm>
@@ -35,7 +36,6 @@ std::string bytes_repr(std::span<const std::byte> b) {
 
 namespace {
 
-constexpr char magic[] = "\x93NUMPY";
 constexpr std::size_t magic_len = 8; // magic + major + minor
 
 using detail::literal;
@@ -143,13 +143,14 @@ bool parse_canonical(std::string_view t, header& h) {
   return detail::shape_nbytes(h.shape, data_itemsize(h), h.data_size) == detail::size_check::ok;
 }
 
-} // namespace
+// ---- read_header's steps, in order ----------------------------------------------------
 
-header read_header(std::span<const std::byte> bytes, std::size_t max_header_size) {
+// Step 1: magic, version and header length, or the error np.load gives for them.
+detail::preamble read_preamble(std::span<const std::byte> bytes) {
   if (bytes.size() < magic_len)
     fail(errc::truncated,
          "EOF: reading magic string, expected 8 bytes got " + std::to_string(bytes.size()), 0);
-  if (std::memcmp(bytes.data(), magic, 6) != 0)
+  if (!detail::has_npy_magic(bytes))
     fail(errc::bad_magic,
          "the magic string is not correct; expected b'\\x93NUMPY', got " +
              detail::bytes_repr(bytes.first(6)),
@@ -161,50 +162,58 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
          "we only support format version (1,0), (2,0), and (3,0), not (" + std::to_string(major) +
              ", " + std::to_string(minor) + ")",
          6);
-  const std::size_t lenfield = major == 1 ? 2 : 4;
-  if (bytes.size() < magic_len + lenfield)
+  const auto p = detail::read_preamble(bytes);
+  if (!p) {
+    const std::size_t lenfield = major == 1 ? 2 : 4;
     fail(errc::truncated,
          "EOF: reading array header length, expected " + std::to_string(lenfield) + " bytes got " +
              std::to_string(bytes.size() - magic_len),
          magic_len);
-  std::uint64_t hlen = 0;
-  for (std::size_t i = 0; i < lenfield; ++i)
-    hlen |= std::uint64_t(static_cast<std::uint8_t>(bytes[magic_len + i])) << (8 * i);
-  const std::size_t start = magic_len + lenfield;
-  // v3 counts characters; a UTF-8 character has at most 4 bytes.
-  const std::uint64_t byte_limit =
-      major == 3 ? std::uint64_t(max_header_size) * 4 : std::uint64_t(max_header_size);
-  auto too_large = [&](std::uint64_t n) {
-    fail(errc::header_too_large,
-         "Header info length (" + std::to_string(n) +
-             ") is large and may not be safe to load securely; raise max_header_size "
-             "(now " +
-             std::to_string(max_header_size) + ") only if you trust the file",
-         magic_len);
-  };
-  if (hlen > byte_limit) too_large(hlen);
-  if (bytes.size() - start < hlen)
+  }
+  return *p;
+}
+
+[[noreturn]] void header_too_large(std::uint64_t n, std::size_t max_header_size) {
+  fail(errc::header_too_large,
+       "Header info length (" + std::to_string(n) +
+           ") is large and may not be safe to load securely; raise max_header_size "
+           "(now " +
+           std::to_string(max_header_size) + ") only if you trust the file",
+       magic_len);
+}
+
+// Step 2: the header text, within max_header_size (bytes, or characters for
+// version 3, which must be UTF-8) and present in full.
+std::string_view header_text(std::span<const std::byte> bytes, const detail::preamble& p,
+                             std::size_t max_header_size) {
+  const std::uint64_t hlen = p.header_length;
+  if (hlen > detail::header_byte_limit(p.major, max_header_size))
+    header_too_large(hlen, max_header_size);
+  if (bytes.size() - p.size < hlen)
     fail(errc::truncated,
          "EOF: reading array header, expected " + std::to_string(hlen) + " bytes got " +
-             std::to_string(bytes.size() - start),
-         start);
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + start, hlen);
-  if (major == 3) {
+             std::to_string(bytes.size() - p.size),
+         p.size);
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + p.size, hlen);
+  if (p.major == 3) {
     if (const auto bad = detail::find_invalid_utf8(text); bad != std::string_view::npos)
-      fail(errc::header_encoding, "header is not valid UTF-8", start + bad);
-    if (const auto n = utf8_length(text); n > max_header_size) too_large(n);
+      fail(errc::header_encoding, "header is not valid UTF-8", p.size + bad);
+    if (const auto n = utf8_length(text); n > max_header_size) header_too_large(n, max_header_size);
   }
+  return text;
+}
 
-  {
-    header h;
-    if (parse_canonical(text, h)) {
-      h.version = {major, 0};
-      h.data_offset = start + hlen;
-      return h;
-    }
-  }
+// The values of the three keys, found by parse_header_dict.
+struct header_items {
+  const literal* descr = nullptr;
+  const literal* fortran = nullptr;
+  const literal* shape = nullptr;
+};
 
-  literal d;
+// Step 3 (when the fast path declined): the text as a Python literal dict with
+// exactly the keys descr, fortran_order and shape. `d` owns the values.
+header_items parse_header_dict(std::string_view text, std::uint8_t major, std::uint64_t start,
+                               literal& d) {
   try {
     d = detail::parse_literal(text, major < 3);
   } catch (const detail::literal_error& e) {
@@ -212,25 +221,24 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
   }
   if (d.k != K::dict)
     fail(errc::header_not_dict, "Header is not a dictionary: " + short_repr(d), start + d.pos);
-
-  const literal *descr = nullptr, *fortran = nullptr, *shape = nullptr;
+  header_items it;
   std::vector<std::string> keys;
   bool odd = false;
   for (std::size_t i = 0; i + 1 < d.items.size(); i += 2) {
     const literal& k = d.items[i];
     const literal* v = &d.items[i + 1];
     if (k.is_str() && k.s == "descr")
-      descr = v;
+      it.descr = v;
     else if (k.is_str() && k.s == "fortran_order")
-      fortran = v;
+      it.fortran = v;
     else if (k.is_str() && k.s == "shape")
-      shape = v;
+      it.shape = v;
     else
       odd = true;
     const std::string r = detail::repr(k);
     if (std::find(keys.begin(), keys.end(), r) == keys.end()) keys.push_back(r);
   }
-  if (odd || !descr || !fortran || !shape) {
+  if (odd || !it.descr || !it.fortran || !it.shape) {
     std::sort(keys.begin(), keys.end());
     std::string list = "[";
     for (std::size_t i = 0; i < keys.size(); ++i)
@@ -238,71 +246,107 @@ header read_header(std::span<const std::byte> bytes, std::size_t max_header_size
     fail(errc::header_keys, "Header does not contain the correct keys: " + list + "]",
          start + d.pos);
   }
+  return it;
+}
 
-  header h;
-  h.version = {major, 0};
-  // shape: a tuple of ints (bool counts, as in Python).
-  if (shape->k != K::tuple)
-    fail(errc::bad_shape, "shape is not valid: " + short_repr(*shape), start + shape->pos);
-  if (shape->items.size() > max_ndim)
+// Step 4: shape, a tuple of non-negative ints (bool counts, as in Python).
+shape_t check_shape(const literal& shape, std::uint64_t start) {
+  if (shape.k != K::tuple)
+    fail(errc::bad_shape, "shape is not valid: " + short_repr(shape), start + shape.pos);
+  if (shape.items.size() > max_ndim)
     fail(errc::bad_shape,
-         "shape is not valid: " + std::to_string(shape->items.size()) + " dimensions, more than " +
+         "shape is not valid: " + std::to_string(shape.items.size()) + " dimensions, more than " +
              std::to_string(max_ndim),
-         start + shape->pos);
-  for (const auto& dim : shape->items) {
+         start + shape.pos);
+  shape_t out;
+  for (const auto& dim : shape.items) {
     if (dim.k == K::boolean) {
-      h.shape.push_back(dim.b ? 1 : 0);
+      out.push_back(dim.b ? 1 : 0);
     } else if (dim.k == K::integer && !dim.big) {
       if (dim.i < 0)
         fail(errc::bad_shape,
-             "shape is not valid: " + short_repr(*shape) + ": negative dimensions are not allowed",
+             "shape is not valid: " + short_repr(shape) + ": negative dimensions are not allowed",
              start + dim.pos);
-      h.shape.push_back(dim.i);
+      out.push_back(dim.i);
     } else if (dim.k == K::integer) {
       fail(errc::size_overflow,
-           "shape is not valid: " + short_repr(*shape) + ": dimension too large", start + dim.pos);
+           "shape is not valid: " + short_repr(shape) + ": dimension too large", start + dim.pos);
     } else {
-      fail(errc::bad_shape, "shape is not valid: " + short_repr(*shape), start + shape->pos);
+      fail(errc::bad_shape, "shape is not valid: " + short_repr(shape), start + shape.pos);
     }
   }
-  if (fortran->k != K::boolean)
-    fail(errc::bad_fortran_order, "fortran_order is not a valid bool: " + short_repr(*fortran),
-         start + fortran->pos);
-  h.fortran_order = fortran->b;
+  return out;
+}
 
+// Step 5: fortran_order, a bool.
+bool check_fortran_order(const literal& fortran, std::uint64_t start) {
+  if (fortran.k != K::boolean)
+    fail(errc::bad_fortran_order, "fortran_order is not a valid bool: " + short_repr(fortran),
+         start + fortran.pos);
+  return fortran.b;
+}
+
+// Step 6: descr, a dtype; a subarray's (type, shape) moves its dimensions
+// to the end of the array's shape.
+void check_descr(const literal& descr, const literal& shape, std::uint64_t start, header& h) {
   try {
-    h.dtype = detail::dtype_from_literal(*descr);
+    h.dtype = detail::dtype_from_literal(descr);
   } catch (const error& e) {
     fail(errc::bad_descr,
-         "descr is not a valid dtype descriptor: " + short_repr(*descr) + ": " + e.detail(),
-         start + descr->pos);
+         "descr is not a valid dtype descriptor: " + short_repr(descr) + ": " + e.detail(),
+         start + descr.pos);
   }
-  if (h.dtype.is_subarray()) {
-    // A (type, shape) descr: the subarray's dimensions become trailing array dimensions.
-    if (h.fortran_order)
-      fail(errc::bad_descr, "a subarray descr with fortran_order is not supported",
-           start + descr->pos);
-    for (auto dim : h.dtype.shape())
-      h.shape.push_back(dim);
-    h.dtype = dtype(h.dtype.base());
-    if (h.shape.size() > max_ndim)
-      fail(errc::bad_shape, "shape has more than " + std::to_string(max_ndim) + " dimensions",
-           start + shape->pos);
-  }
+  if (!h.dtype.is_subarray()) return;
+  if (h.fortran_order)
+    fail(errc::bad_descr, "a subarray descr with fortran_order is not supported",
+         start + descr.pos);
+  for (auto dim : h.dtype.shape())
+    h.shape.push_back(dim);
+  h.dtype = dtype(h.dtype.base());
+  if (h.shape.size() > max_ndim)
+    fail(errc::bad_shape, "shape has more than " + std::to_string(max_ndim) + " dimensions",
+         start + shape.pos);
+}
 
+// Step 7: the data's size, as NumPy checks it (src/shape_size.hpp).
+void check_size(const literal& shape, std::uint64_t start, header& h) {
   switch (detail::shape_nbytes(h.shape, data_itemsize(h), h.data_size)) {
   case detail::size_check::ok:
-    break;
+    return;
   case detail::size_check::too_many:
-    fail(errc::size_overflow, "shape " + short_repr(*shape) + " has too many elements",
-         start + shape->pos);
+    fail(errc::size_overflow, "shape " + short_repr(shape) + " has too many elements",
+         start + shape.pos);
   case detail::size_check::too_large:
     fail(errc::size_overflow,
-         "array of shape " + short_repr(*shape) + " and itemsize " +
+         "array of shape " + short_repr(shape) + " and itemsize " +
              std::to_string(h.dtype.itemsize()) + " is too large",
-         start + shape->pos);
+         start + shape.pos);
   }
-  h.data_offset = start + hlen;
+}
+
+} // namespace
+
+header read_header(std::span<const std::byte> bytes, std::size_t max_header_size) {
+  const detail::preamble p = read_preamble(bytes);
+  const std::string_view text = header_text(bytes, p, max_header_size);
+  const std::uint64_t start = p.size;
+  {
+    header h; // as np.save writes it: steps 3 to 7 at once
+    if (parse_canonical(text, h)) {
+      h.version = {p.major, 0};
+      h.data_offset = start + p.header_length;
+      return h;
+    }
+  }
+  literal d;
+  const header_items it = parse_header_dict(text, p.major, start, d);
+  header h;
+  h.version = {p.major, 0};
+  h.data_offset = start + p.header_length;
+  h.shape = check_shape(*it.shape, start);
+  h.fortran_order = check_fortran_order(*it.fortran, start);
+  check_descr(*it.descr, *it.shape, start, h);
+  check_size(*it.shape, start, h);
   return h;
 }
 

@@ -1,6 +1,7 @@
 // Writing the .npy header byte-identical to np.save (numpy >= 1.24):
 // _write_array_header and _wrap_header in numpy/lib/_format_impl.py.
 #include "literal.hpp"
+#include "npy_framing.hpp"
 
 #include <npio/io.hpp>
 
@@ -33,7 +34,7 @@ std::string wrap(const std::string& text, format_version v) {
   const std::size_t hlen = text.size() + 1;
   const std::size_t padlen = array_align - ((8 + lenfield + hlen) % array_align);
   const std::size_t total = hlen + padlen;
-  std::string out = "\x93NUMPY";
+  std::string out(reinterpret_cast<const char*>(detail::npy_magic), detail::npy_magic_len);
   out += static_cast<char>(v.major);
   out += static_cast<char>(v.minor);
   for (std::size_t i = 0; i < lenfield; ++i)

@@ -1,6 +1,7 @@
 // load_into: read a .npy file's data straight into a caller's array with
 // pread() into the destination: no intermediate buffer, no fresh pages.
 #include "file.hpp"
+#include "npy_framing.hpp"
 
 #include <algorithm>
 #include <array>
@@ -25,28 +26,10 @@ std::string shape_str(const shape_t& s) {
 void read_into(const std::filesystem::path& path, array& dst, const load_options& options) {
   const auto fd = detail::open_file(path, O_RDONLY);
   const std::uint64_t size = detail::file_size(fd.get(), path);
-
-  // One small read covers the header of nearly every file; the preamble's
-  // length field says how much more a long header needs.
-  std::array<std::byte, 4096> small;
-  std::vector<std::byte> big;
-  std::span<const std::byte> head(
-      small.data(), detail::pread_full(fd.get(), small.data(), small.size(), 0, path));
-  if (head.size() >= 12 && head.size() < size) {
-    const auto major = std::to_integer<unsigned>(head[6]);
-    const std::size_t lenfield = major == 1 ? 2 : 4;
-    std::uint64_t hlen = 0;
-    for (std::size_t i = 0; i < lenfield; ++i)
-      hlen |= std::to_integer<std::uint64_t>(head[8 + i]) << (8 * i);
-    const std::uint64_t need = std::min<std::uint64_t>(8 + lenfield + hlen, size);
-    // Lengths over the limit are not read: read_header reports them from the preamble.
-    if (major >= 1 && major <= 3 && need > head.size() && hlen <= options.max_header_size) {
-      big.resize(static_cast<std::size_t>(need));
-      big.resize(detail::pread_full(fd.get(), big.data(), big.size(), 0, path));
-      head = big;
-    }
-  }
-  const header h = read_header(head, options.max_header_size);
+  std::array<std::byte, 4096> first;
+  std::size_t in_first = 0;
+  const header h = detail::read_file_header(fd.get(), path, size,
+                                            detail::effective_max_header(options), first, in_first);
 
   if (h.dtype.has_object())
     throw error(errc::type_mismatch, "load_into cannot read object arrays (pickled data)");

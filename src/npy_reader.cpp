@@ -1,7 +1,7 @@
 // npy_reader: chunks of rows from a .npy file or an .npz member, holding one
 // chunk at a time.
 #include "file.hpp"
-#include "hooks.hpp"
+#include "npy_framing.hpp"
 #include "rows_internal.hpp"
 #include "shape_size.hpp"
 
@@ -53,30 +53,9 @@ struct npy_reader::impl {
 
   // Reads the header from the stream and checks that rows can be streamed.
   void start() {
-    std::vector<std::byte> head(12);
-    head.resize(in->read(head.data(), head.size()));
-    std::uint64_t hlen = 0;
-    std::size_t pre = 12;
-    if (head.size() >= 12) {
-      pre = head[6] == std::byte{1} ? 10 : 12;
-      for (std::size_t k = 0; k + 8 < pre; ++k)
-        hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
-    }
-    const std::size_t max_header = detail::effective_max_header(options);
-    // Read no more than read_header may accept (it reports a longer header).
-    const std::uint64_t want =
-        pre + std::min<std::uint64_t>(hlen, std::uint64_t(max_header) * 4 + 1);
-    // Grow with the bytes that arrive, never from the length field alone.
-    while (head.size() >= 12 && head.size() < want) {
-      const std::size_t have = head.size();
-      const auto step = static_cast<std::size_t>(
-          std::min<std::uint64_t>(want - have, std::max<std::size_t>(have, 1 << 16)));
-      head.resize(have + step);
-      const std::size_t got = in->read(head.data() + have, step);
-      head.resize(have + got);
-      if (got < step) break;
-    }
-    h = read_header(head, max_header);
+    std::vector<std::byte> head;
+    h = detail::read_header_stream([&](std::byte* dst, std::size_t n) { return in->read(dst, n); },
+                                   head, detail::effective_max_header(options));
     if (h.dtype.has_object())
       throw error(errc::unsupported, "npy_reader cannot stream object arrays (use load)");
     // Bytes read past a tiny header belong to the data.

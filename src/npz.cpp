@@ -1,8 +1,10 @@
 // .npz archives: npz_file (lazy like numpy's NpzFile), savez, savez_compressed,
-// npz_append, and the hooks through which load() opens archives.
+// npz_append, and the entry point through which load() opens archives.
 #include "file.hpp"
 #include "hooks.hpp"
 #include "literal.hpp"
+#include "npy_file.hpp"
+#include "npy_framing.hpp"
 #include "rows_internal.hpp"
 #include "zip.hpp"
 
@@ -25,14 +27,9 @@ inline namespace v1 {
 
 namespace zip = detail::zip;
 using detail::effective_max_header;
+using detail::has_npy_magic;
 
 namespace {
-
-constexpr unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-
-bool has_npy_magic(std::span<const std::byte> b) {
-  return b.size() >= 6 && std::memcmp(b.data(), npy_magic, 6) == 0;
-}
 
 // Code page 437, bytes 0x80-0xFF, as CPython's cp437 codec decodes them
 // (bytes below 0x80 are ASCII). Generated with
@@ -80,6 +77,12 @@ struct npz_file::impl {
   load_options options;
   std::filesystem::path path;
   bool closed = false;
+
+  // An npz_file over `s` (impl may call npz_file's private constructor).
+  static npz_file open(std::shared_ptr<zip::source> s, const load_options& o,
+                       std::filesystem::path p) {
+    return npz_file(make(std::move(s), o, std::move(p)));
+  }
 
   static std::unique_ptr<impl> make(std::shared_ptr<zip::source> s, const load_options& o,
                                     std::filesystem::path p) {
@@ -153,17 +156,15 @@ struct npz_file::impl {
     std::vector<std::byte> head(static_cast<std::size_t>(std::min<std::uint64_t>(e.usize, 4096)));
     src->read(e.data_offset, head);
     if (!has_npy_magic(head)) return std::nullopt;
-    auto r = try_read_header(head, effective_max_header(options));
-    if (!r && r.code() == errc::truncated && head.size() < e.usize && head.size() >= 12) {
-      const std::size_t lenfield = std::to_integer<unsigned>(head[6]) == 1 ? 2 : 4;
-      std::uint64_t hlen = 0;
-      for (std::size_t k = 0; k < lenfield; ++k)
-        hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
-      if (hlen > effective_max_header(options)) return std::nullopt; // the copy path reports it
-      head.resize(static_cast<std::size_t>(std::min<std::uint64_t>(8 + lenfield + hlen, e.usize)));
-      src->read(e.data_offset, head);
-      r = try_read_header(head, effective_max_header(options));
-    }
+    // A header over the limit is left to the copy path, which reports it.
+    auto r = capture([&] {
+      return detail::read_header_prefix(head, e.usize, effective_max_header(options),
+                                        [&](std::size_t n) {
+                                          head.resize(n);
+                                          src->read(e.data_offset, head);
+                                          return head;
+                                        });
+    });
     if (!r) return std::nullopt;
     const header h = *r;
     if (h.dtype.has_object() || h.data_offset > e.usize || h.data_size > e.usize - h.data_offset)
@@ -209,10 +210,13 @@ struct npz_file::impl {
       const header h = read_header(bytes, effective_max_header(options));
       if (h.dtype.has_object() || h.data_offset > bytes.size() ||
           h.data_size > bytes.size() - h.data_offset) {
-        // Objects and short data: the core's load gives NumPy's behaviour and messages.
+        // Objects and short data: the .npy reader gives NumPy's behaviour and messages.
         load_options o = options;
         o.mmap_mode = mmap_mode::none;
-        loaded l = npio::load(bytes, o);
+        detail::span_source member(bytes);
+        std::vector<std::byte> prefix(bytes.begin(), bytes.begin() + 6);
+        (void)member.read(prefix.data(), prefix.size());
+        loaded l = detail::load_npy(member, prefix, o);
         if (want_array && !l.is_array())
           throw error(errc::type_mismatch,
                       "member holds a Python object, not an array (use load())");
@@ -278,22 +282,12 @@ header npz_file::header_of(std::string_view key) const {
   const auto& e = p_->dir.entries[i];
   try {
     zip::check_member(*p_->src, e, p_->options.max_data_bytes);
-    const std::size_t limit = effective_max_header(p_->options);
     auto head = zip::read_prefix(*p_->src, e, 4096);
     if (!has_npy_magic(head))
       throw error(errc::type_mismatch, "member is not a .npy file (use bytes())");
-    auto r = try_read_header(head, limit);
-    if (!r && r.code() == errc::truncated && head.size() < e.usize && head.size() >= 12) {
-      const std::size_t lenfield = std::to_integer<unsigned>(head[6]) == 1 ? 2 : 4;
-      std::uint64_t hlen = 0;
-      for (std::size_t k = 0; k < lenfield; ++k)
-        hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
-      // read_header reports a header past the limit; only read what it may accept.
-      const std::uint64_t need = 8 + lenfield + std::min<std::uint64_t>(hlen, limit + 1);
-      head = zip::read_prefix(*p_->src, e, static_cast<std::size_t>(need));
-      r = try_read_header(head, limit);
-    }
-    return std::move(r).value();
+    return detail::read_header_prefix(
+        head, e.usize, effective_max_header(p_->options),
+        [&](std::size_t n) { return zip::read_prefix(*p_->src, e, n); });
   } catch (const error& err) {
     throw err.with_context(p_->label(), e.name);
   }
@@ -641,9 +635,11 @@ void npz_append(const std::filesystem::path& path, const raw_member& member,
 
 namespace detail {
 
-loaded open_npz(const std::filesystem::path& path, const load_options& options) {
+loaded open_npz(detail::fd_handle fd, const std::filesystem::path& path,
+                const load_options& options) {
   try {
-    return loaded(std::make_shared<npz_file>(npz_file::open(path, options)));
+    return loaded(std::make_shared<npz_file>(
+        npz_file::impl::open(zip::open_fd(fd.release(), path), options, path)));
   } catch (const error& e) {
     throw e.with_context(path.string());
   }

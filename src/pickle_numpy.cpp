@@ -1169,15 +1169,6 @@ namespace detail {
 
 namespace {
 
-pickle::options pickle_options(const load_options& o) {
-  pickle::options p;
-  p.encoding = o.encoding;
-  p.fix_imports = o.fix_imports;
-  p.allow_unknown_classes = o.allow_unknown_classes;
-  p.limits = o.limits;
-  return p;
-}
-
 // Re-raises a pickle error with its offset made relative to the file.
 [[noreturn]] void rethrow(const error& e, std::uint64_t base) {
   std::string detail = e.detail();
@@ -1202,7 +1193,7 @@ loaded read_object_npy(std::span<const std::byte> payload, const header& h,
                    ? elements * static_cast<std::uint64_t>(d)
                    : 0;
   try {
-    v = pickle::detail::loads_object_array(payload, pickle_options(options), elements);
+    v = pickle::detail::loads_object_array(payload, options.pickle, elements);
   } catch (const error& e) {
     rethrow(e, h.data_offset);
   }
@@ -1217,7 +1208,7 @@ loaded read_raw_pickle(std::span<const std::byte> bytes, const load_options& opt
                 "This file contains pickled (object) data. If you trust the file you can load it "
                 "unsafely using the `allow_pickle=` keyword argument or `pickle.load()`.");
   try {
-    return loaded(std::make_shared<py::value>(pickle::loads(bytes, pickle_options(options))));
+    return loaded(std::make_shared<py::value>(pickle::loads(bytes, options.pickle)));
   } catch (const error& e) {
     rethrow(e, 0);
   }

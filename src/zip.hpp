@@ -66,6 +66,8 @@ public:
 };
 
 std::shared_ptr<source> open_file(const std::filesystem::path& path);
+/// The same over `fd`, already open for reading (owned from now on, closed on error).
+std::shared_ptr<source> open_fd(int fd, const std::filesystem::path& path);
 std::shared_ptr<source> from_memory(std::vector<std::byte> bytes, std::string label = {});
 
 /// What the central directory says.

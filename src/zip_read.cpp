@@ -281,6 +281,10 @@ std::shared_ptr<source> open_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     throw error(errc::io_error, std::string("cannot open: ") + std::strerror(errno), path.string());
+  return open_fd(fd, path);
+}
+
+std::shared_ptr<source> open_fd(int fd, const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);

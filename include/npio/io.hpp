@@ -40,19 +40,36 @@ struct pickle_limits {
   std::size_t max_int_digits = 4300;
 };
 
-/// Options of `load`, named as np.load's arguments.
+namespace pickle {
+/// How to decode a pickle; the fields mean what np.load's do (see pickle.hpp).
+struct options {
+  /// Python 2 `str` objects: ASCII (strict, the default), latin1, or bytes.
+  pickle_encoding encoding = pickle_encoding::ascii;
+  /// Map Python 2 module names (`__builtin__`, `copy_reg`, ...) as CPython does
+  /// (only for streams of protocol < 3, as CPython).
+  bool fix_imports = true;
+  /// Keep instances of classes we do not reconstruct as inert py::value objects
+  /// (class name, args, state) instead of failing. Dangerous globals (os.system,
+  /// builtins.eval, ...) are refused either way.
+  bool allow_unknown_classes = false;
+  pickle_limits limits{};
+};
+} // namespace pickle
+
+/// Options of `load`, named as np.load's arguments. np.load's pickle
+/// arguments (encoding, fix_imports) and npio's own (allow_unknown_classes,
+/// limits) are in `pickle`, handed to the pickle decoder as they are:
+/// `o.pickle.encoding = pickle_encoding::latin1` (npio 0.1 had `o.encoding`).
 struct load_options {
   bool allow_pickle = false; ///< allow object arrays and raw pickles (runs no code)
   npio::mmap_mode mmap_mode = mmap_mode::none;
   /// Largest header text accepted; NumPy's default. Files you trust can lift it
-  /// (NumPy lifts it with allow_pickle; so does npio).
+  /// (NumPy lifts it with allow_pickle; so does npio, for every reader).
   std::size_t max_header_size = 10000;
-  pickle_encoding encoding = pickle_encoding::ascii;
-  bool fix_imports = true;            ///< map Python 2 module names as CPython does
-  bool allow_unknown_classes = false; ///< keep unknown pickled classes as inert objects
-  pickle_limits limits{};
   /// Largest array data (or decompressed npz member) accepted, in bytes.
   std::uint64_t max_data_bytes = std::numeric_limits<std::uint64_t>::max();
+  /// How pickles (raw pickle files, object arrays) are decoded.
+  npio::pickle::options pickle{};
 };
 
 /// Options of `save`.
@@ -83,6 +100,13 @@ struct header {
 header read_header(std::span<const std::byte> bytes, std::size_t max_header_size = 10000);
 result<header> try_read_header(std::span<const std::byte> bytes,
                                std::size_t max_header_size = 10000) noexcept;
+/// How many bytes from the start of a .npy `read_header` needs, given the
+/// first bytes `head` (12 are enough to tell): the preamble and the header
+/// text, or the preamble alone when the text is longer than max_header_size
+/// allows (read_header then reports header_too_large from it), so that a
+/// reader never allocates from the length field. Errors: none.
+std::uint64_t header_bytes_needed(std::span<const std::byte> head,
+                                  std::size_t max_header_size = 10000) noexcept;
 /// The header of a .npy file, reading only the header's bytes (see rows.hpp
 /// for reading rows). Errors: io_error, and as above; messages name the file.
 header read_header(const std::filesystem::path& path, std::size_t max_header_size = 10000);
@@ -92,6 +116,23 @@ header read_header(const std::filesystem::path& path, std::size_t max_header_siz
 /// Errors: invalid_argument when `version` is given and too small.
 std::string format_header(const dtype& dt, const shape_t& shape, bool fortran_order,
                           std::optional<format_version> version = std::nullopt);
+
+/// What np.load makes of a file, from its first bytes.
+enum class file_kind {
+  empty,  ///< no bytes: np.load raises "No data left in file" (truncated)
+  npy,    ///< starts with the .npy magic b'\x93NUMPY'
+  npz,    ///< starts as a zip archive: b'PK\x03\x04', or b'PK\x05\x06' (an empty one)
+  pickle, ///< starts as a pickle stream (docs/errors.md, "plausible pickle")
+  other,  ///< none of these: np.load would unpickle it; npio::load reports bad_magic
+};
+/// How many first bytes `sniff` looks at.
+inline constexpr std::size_t sniff_size = 64;
+/// np.load's rule for `head`, a file's first bytes (sniff_size of them, or
+/// the whole file when shorter). Errors: none.
+file_kind sniff(std::span<const std::byte> head) noexcept;
+/// The same for the file at `path`, reading only its first bytes.
+/// Errors: io_error naming the file.
+file_kind sniff(const std::filesystem::path& path);
 
 /// What np.load returns: an array (.npy), an archive (.npz), or a Python
 /// value (a raw pickle file). For a .npy file it converts to `array`
@@ -237,17 +278,25 @@ private:
   std::unique_ptr<impl> p_;
 };
 
-/// numpy.lib.format.open_memmap: maps a .npy file. Modes r, r_plus and c open
-/// an existing file; w_plus creates (or replaces) one from dtype, shape and
+/// Options of `open_memmap`, named as numpy.lib.format.open_memmap's arguments.
+struct memmap_options {
+  /// r, r_plus and c open an existing file; w_plus creates (or replaces) one.
+  npio::mmap_mode mode = mmap_mode::r_plus;
+  std::optional<npio::dtype> dtype{};      ///< w_plus: the array's dtype
+  std::optional<shape_t> shape{};          ///< w_plus: the array's shape
+  bool fortran_order = false;              ///< w_plus: Fortran order
+  std::optional<format_version> version{}; ///< w_plus: as save_options::version
+  std::size_t max_header_size = 10000;     ///< as load_options::max_header_size
+};
+
+/// numpy.lib.format.open_memmap: maps a .npy file
+/// (`open_memmap(p, {.mode = mmap_mode::r})`). Modes r, r_plus and c open an
+/// existing file; w_plus creates (or replaces) one from dtype, shape and
 /// fortran_order, and the result is writeable. The returned array keeps the
 /// mapping alive, and so does every view of it.
 /// Errors: as load, plus invalid_argument (object dtypes, w_plus without dtype/shape),
 /// bad_shape and size_overflow (w_plus: checked as load checks, before anything is written).
-array open_memmap(const std::filesystem::path& path, mmap_mode mode = mmap_mode::r_plus,
-                  std::optional<dtype> dt = std::nullopt,
-                  std::optional<shape_t> shape = std::nullopt, bool fortran_order = false,
-                  std::optional<format_version> version = std::nullopt,
-                  std::size_t max_header_size = 10000);
+array open_memmap(const std::filesystem::path& path, const memmap_options& options = {});
 
 } // namespace v1
 } // namespace npio

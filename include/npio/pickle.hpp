@@ -18,19 +18,7 @@ namespace npio {
 inline namespace v1 {
 namespace pickle {
 
-/// How to decode a pickle; the fields mean what np.load's do.
-struct options {
-  /// Python 2 `str` objects: ASCII (strict, the default), latin1, or bytes.
-  pickle_encoding encoding = pickle_encoding::ascii;
-  /// Map Python 2 module names (`__builtin__`, `copy_reg`, ...) as CPython does
-  /// (only for streams of protocol < 3, as CPython).
-  bool fix_imports = true;
-  /// Keep instances of classes we do not reconstruct as inert py::value objects
-  /// (class name, args, state) instead of failing. Dangerous globals (os.system,
-  /// builtins.eval, ...) are refused either way.
-  bool allow_unknown_classes = false;
-  pickle_limits limits{};
-};
+// pickle::options (how to decode) is in io.hpp: load_options is one.
 
 /// Decodes one pickle from the start of `bytes` (bytes after STOP are ignored,
 /// as np.load does). Nothing from the stream is executed: globals are looked up

@@ -282,8 +282,8 @@ TEST(Golden, MmapCopyOnWrite) {
 
 TEST(Golden, OpenMemmapReadOnly) {
   for_each_row([](const golden_row& row, failures& fails) {
-    npio::array a = npio::open_memmap(row.path(), npio::mmap_mode::r, std::nullopt, std::nullopt,
-                                      false, std::nullopt, row.options().max_header_size);
+    npio::array a = npio::open_memmap(
+        row.path(), {.mode = npio::mmap_mode::r, .max_header_size = row.options().max_header_size});
     GOLDEN_CHECK_EQ(fails, row.name, a.dtype().descr(), row.descr);
     GOLDEN_CHECK_BYTES(fails, row.name, a.tobytes(), row.expected_bin(), "open_memmap r");
   });
@@ -697,8 +697,10 @@ TEST(Golden, OpenMemmapWritePlusMatchesNpSave) {
     npio::array src = npio::load(row.path());
     const auto p = dir / (std::string(name) + ".npy");
     {
-      npio::array m =
-          npio::open_memmap(p, npio::mmap_mode::w_plus, src.dtype(), src.shape(), row.fortran);
+      npio::array m = npio::open_memmap(p, {.mode = npio::mmap_mode::w_plus,
+                                            .dtype = src.dtype(),
+                                            .shape = src.shape(),
+                                            .fortran_order = row.fortran});
       EXPECT_TRUE(m.writeable());
       ASSERT_EQ(m.nbytes(), src.nbytes());
       const auto data = src.tobytes(row.fortran ? npio::order::f : npio::order::c);

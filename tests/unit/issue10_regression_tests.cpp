@@ -87,8 +87,9 @@ TEST(issue10, open_memmap_w_plus_refuses_before_writing) {
   for (const auto& shape : refused) {
     temp_dir d;
     EXPECT_EQ(code_of([&] {
-                (void)npio::open_memmap(d / "m.npy", npio::mmap_mode::w_plus,
-                                        npio::dtype::parse("<f8"), shape);
+                (void)npio::open_memmap(d / "m.npy", {.mode = npio::mmap_mode::w_plus,
+                                                      .dtype = npio::dtype::parse("<f8"),
+                                                      .shape = shape});
               }),
               errc::size_overflow);
     EXPECT_TRUE(d.entries().empty()) << "no file is left on disk";
@@ -99,16 +100,19 @@ TEST(issue10, open_memmap_w_plus_refuses_before_writing) {
   npio::save(d / "m.npy", old);
   const bytes before = read_file(d / "m.npy");
   EXPECT_EQ(code_of([&] {
-              (void)npio::open_memmap(d / "m.npy", npio::mmap_mode::w_plus,
-                                      npio::dtype::parse("<f8"), shape_t{0, big, big});
+              (void)npio::open_memmap(d / "m.npy", {.mode = npio::mmap_mode::w_plus,
+                                                    .dtype = npio::dtype::parse("<f8"),
+                                                    .shape = shape_t{0, big, big}});
             }),
             errc::size_overflow);
   EXPECT_EQ(read_file(d / "m.npy"), before);
   EXPECT_EQ(d.entries(), std::vector<std::string>{"m.npy"});
   // A subarray dtype's dimensions count too: (0, 2**62) of ('<f8', (4,)).
   EXPECT_EQ(code_of([&] {
-              (void)npio::open_memmap(d / "s.npy", npio::mmap_mode::w_plus,
-                                      npio::dtype::from_descr("('<f8', (4,))"), shape_t{0, big});
+              (void)npio::open_memmap(d / "s.npy",
+                                      {.mode = npio::mmap_mode::w_plus,
+                                       .dtype = npio::dtype::from_descr("('<f8', (4,))"),
+                                       .shape = shape_t{0, big}});
             }),
             errc::size_overflow);
   EXPECT_FALSE(fs::exists(d / "s.npy"));
@@ -117,8 +121,9 @@ TEST(issue10, open_memmap_w_plus_refuses_before_writing) {
 TEST(issue10, open_memmap_w_plus_empty_shape_maps) {
   temp_dir d;
   const shape_t shape{0, std::int64_t(1) << 30, std::int64_t(1) << 29};
-  const npio::array m =
-      npio::open_memmap(d / "m.npy", npio::mmap_mode::w_plus, npio::dtype::parse("<f8"), shape);
+  const npio::array m = npio::open_memmap(
+      d / "m.npy",
+      {.mode = npio::mmap_mode::w_plus, .dtype = npio::dtype::parse("<f8"), .shape = shape});
   EXPECT_EQ(m.shape(), shape);
   const npio::array back = npio::load(d / "m.npy");
   EXPECT_EQ(back.shape(), shape);

@@ -129,7 +129,7 @@ TEST(PickleGolden, LegacyNumpyFiles) {
       SCOPED_TRACE(std::string(f) + " " + ename);
       npio::load_options o;
       o.allow_pickle = true;
-      o.encoding = enc;
+      o.pickle.encoding = enc;
       const fs::path want_repr = golden() / ("legacy_" + std::string(f) + "." + ename + ".repr");
       const fs::path want_err = golden() / ("legacy_" + std::string(f) + "." + ename + ".err");
       if (std::string(f) == "py3-objarr.npy") {
@@ -164,7 +164,7 @@ TEST(PickleGolden, LegacyNumpyFiles) {
   // The npz holds the same member.
   npio::load_options o;
   o.allow_pickle = true;
-  o.encoding = npio::pickle_encoding::latin1;
+  o.pickle.encoding = npio::pickle_encoding::latin1;
   EXPECT_THROW((void)npio::load(dir / "py2-objarr.npy"), npio::error); // allow_pickle off
   try {
     (void)npio::load(dir / "py2-objarr.npy");

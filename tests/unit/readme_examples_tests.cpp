@@ -56,8 +56,9 @@ TEST(Readme, LibraryExampleRuns) {
   npio::array m = npio::load("matrix.npy", opts);
   std::span<const double> mapped = m.view<double>();
   auto md = m.mdview<double, 2>();
-  npio::array w = npio::open_memmap("big.npy", npio::mmap_mode::w_plus, npio::dtype::parse("<f4"),
-                                    npio::shape_t{1000, 1000});
+  npio::array w = npio::open_memmap("big.npy", {.mode = npio::mmap_mode::w_plus,
+                                                .dtype = npio::dtype::parse("<f4"),
+                                                .shape = npio::shape_t{1000, 1000}});
   w.mutable_view<float>()[0] = 1;
 
   std::vector<double> v = npio::load_as<double>("ints.npy");

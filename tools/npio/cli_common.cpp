@@ -120,13 +120,11 @@ std::vector<std::byte> read_prefix(const std::filesystem::path& path, std::size_
 }
 
 bool has_npy_magic(std::span<const std::byte> b) noexcept {
-  static constexpr unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  return b.size() >= 6 && std::memcmp(b.data(), magic, 6) == 0;
+  return npio::sniff(b) == npio::file_kind::npy;
 }
 
 bool has_zip_magic(std::span<const std::byte> b) noexcept {
-  return b.size() >= 4 && (std::memcmp(b.data(), "PK\x03\x04", 4) == 0 ||
-                           std::memcmp(b.data(), "PK\x05\x06", 4) == 0);
+  return npio::sniff(b) == npio::file_kind::npz;
 }
 
 npio::header read_npy_header_at(const std::filesystem::path& path, std::uint64_t offset,
@@ -136,15 +134,7 @@ npio::header read_npy_header_at(const std::filesystem::path& path, std::uint64_t
     return static_cast<std::size_t>(std::min<std::uint64_t>({n, length, SIZE_MAX}));
   };
   auto pre = read_range(path, offset, cap(12), file_size);
-  std::uint64_t need = pre.size();
-  if (pre.size() >= 10 && has_npy_magic(pre)) {
-    const auto u8 = [&](std::size_t i) { return static_cast<std::uint64_t>(pre[i]); };
-    const unsigned major = static_cast<unsigned>(pre[6]);
-    if (major == 1)
-      need = 10 + (u8(8) | u8(9) << 8);
-    else if ((major == 2 || major == 3) && pre.size() >= 12)
-      need = 12 + (u8(8) | u8(9) << 8 | u8(10) << 16 | u8(11) << 24);
-  }
+  const std::uint64_t need = npio::header_bytes_needed(pre, max_header_size);
   // read_range caps the read at the bytes the file really has.
   if (need > pre.size()) pre = read_range(path, offset, cap(need), file_size);
   try {

@@ -40,10 +40,10 @@ void run_json(const json_options& o) {
   npio::load_options lo;
   lo.allow_pickle = o.allow_pickle;
   if (o.max_header_given) lo.max_header_size = o.max_header_size;
-  lo.encoding = o.encoding == "latin1"  ? npio::pickle_encoding::latin1
-                : o.encoding == "bytes" ? npio::pickle_encoding::bytes
-                                        : npio::pickle_encoding::ascii;
-  lo.allow_unknown_classes = o.inert;
+  lo.pickle.encoding = o.encoding == "latin1"  ? npio::pickle_encoding::latin1
+                       : o.encoding == "bytes" ? npio::pickle_encoding::bytes
+                                               : npio::pickle_encoding::ascii;
+  lo.pickle.allow_unknown_classes = o.inert;
   set_inert_objects(o.inert);
 
   text_out out(stdout);

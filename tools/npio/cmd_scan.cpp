@@ -36,10 +36,6 @@ std::vector<std::byte> read_all(const std::string& path) {
   return b;
 }
 
-bool starts_with(const std::vector<std::byte>& b, const char* magic, std::size_t n) {
-  return b.size() >= n && std::memcmp(b.data(), magic, n) == 0;
-}
-
 // Scans the pickle after an .npy header when the dtype holds objects.
 void scan_npy(const std::vector<std::byte>& bytes, const std::string& source,
               const pk::options& opt, std::vector<scanned>& out, bool& any_pickle) {
@@ -65,16 +61,17 @@ int run(const std::string& path, const pk::options& opt) {
   std::vector<scanned> found;
   bool any_pickle = false;
   const auto bytes = read_all(path);
-  if (starts_with(bytes, "PK\x03\x04", 4) || starts_with(bytes, "PK\x05\x06", 4)) {
+  const npio::file_kind kind = npio::sniff(bytes);
+  if (kind == npio::file_kind::npz) {
     npio::load_options lo;
     lo.allow_pickle = true;
     auto z = npio::npz_file::open(path, lo);
     for (const auto& m : z.members()) {
       const auto data = z.bytes(m.filename);
-      if (starts_with(data, "\x93NUMPY", 6))
+      if (npio::sniff(data) == npio::file_kind::npy)
         scan_npy(data, path + ":" + m.filename, opt, found, any_pickle);
     }
-  } else if (starts_with(bytes, "\x93NUMPY", 6)) {
+  } else if (kind == npio::file_kind::npy) {
     scan_npy(bytes, path, opt, found, any_pickle);
   } else {
     any_pickle = true;

@@ -1,0 +1,159 @@
+// The .npy layer's reading side, for np.load's dispatcher (src/load.cpp) and
+// archives (src/npz.cpp): byte sources over a file, memory or a stream, and
+// an array's raw data read after its header. Knows nothing of pickles or zips.
+#pragma once
+
+#include "file.hpp"
+#include "npy_framing.hpp"
+
+#include <array>
+#include <cstring>
+#include <istream>
+#include <npio/io.hpp>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace npio {
+inline namespace v1 {
+namespace detail {
+
+// Sequential input with an optionally known remaining length.
+class source {
+public:
+  virtual ~source() = default;
+  // Reads up to n bytes; fewer only at the end.
+  virtual std::size_t read(std::byte* dst, std::size_t n) = 0;
+  virtual std::optional<std::uint64_t> remaining() const = 0;
+  // The bytes left, when they are already in memory (not consumed).
+  virtual std::optional<std::span<const std::byte>> rest_in_memory() const { return std::nullopt; }
+  // Everything left, bounded by `limit` (checked as it grows).
+  std::vector<std::byte> read_rest(std::uint64_t limit) {
+    std::vector<std::byte> out;
+    if (auto r = remaining()) {
+      if (*r > limit) throw error(errc::limit_exceeded, "file is larger than max_data_bytes");
+      out.resize(static_cast<std::size_t>(*r));
+      out.resize(read(out.data(), out.size()));
+      return out;
+    }
+    std::size_t step = 1 << 16;
+    for (;;) {
+      const std::size_t at = out.size();
+      if (at + step > limit) step = static_cast<std::size_t>(limit - at) + 1;
+      out.resize(at + step);
+      const std::size_t got = read(out.data() + at, step);
+      out.resize(at + got);
+      if (out.size() > limit)
+        throw error(errc::limit_exceeded, "input is larger than max_data_bytes");
+      if (got < step) return out;
+      step = std::min<std::size_t>(step * 2, std::size_t(1) << 28);
+    }
+  }
+};
+
+// A file read through one 4 KiB buffer: the first read() brings the preamble,
+// the header and (for small files) all the data, so a small .npy costs open,
+// one read and close; bulk data then goes straight to its destination. A
+// first read that comes back short has met the end of the file, so only a
+// file larger than the buffer asks fstat for its size (at most once).
+class fd_source final : public source {
+public:
+  int fd() const noexcept { return fd_.get(); }
+  /// The descriptor, for a layer that reads the file by offset from now on.
+  fd_handle take_fd() noexcept { return std::move(fd_); }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  fd_source(detail::fd_handle fd, const std::filesystem::path& p) : fd_(std::move(fd)), path_(p) {}
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    std::size_t got = 0;
+    if (!filled_) {
+      filled_ = true;
+      if (n < buf_.size()) {
+        end_ = detail::read_full(fd_.get(), buf_.data(), buf_.size(), path_);
+        if (end_ < buf_.size()) left_ = 0; // the whole file
+      }
+    }
+    if (at_ < end_) {
+      got = std::min(n, end_ - at_);
+      std::memcpy(dst, buf_.data() + at_, got);
+      at_ += got;
+    }
+    if (got < n && file_left() > 0) {
+      const std::size_t more = detail::read_full(fd_.get(), dst + got, n - got, path_);
+      *left_ -= std::min<std::uint64_t>(*left_, more);
+      got += more;
+    }
+    return got;
+  }
+  std::optional<std::uint64_t> remaining() const override { return file_left() + (end_ - at_); }
+
+private:
+  // Bytes in the file not yet read from it.
+  std::uint64_t file_left() const {
+    if (!left_) {
+      const std::uint64_t size = detail::file_size(fd_.get(), path_);
+      left_ = size > end_ ? size - end_ : 0;
+    }
+    return *left_;
+  }
+
+  detail::fd_handle fd_;
+  const std::filesystem::path& path_;
+  mutable std::optional<std::uint64_t> left_; // unknown until needed
+  std::array<std::byte, 4096> buf_;
+  std::size_t at_ = 0, end_ = 0;
+  bool filled_ = false;
+};
+
+class span_source final : public source {
+public:
+  explicit span_source(std::span<const std::byte> b) : b_(b) {}
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    n = std::min(n, b_.size() - at_);
+    if (n) std::memcpy(dst, b_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+  std::optional<std::uint64_t> remaining() const override { return b_.size() - at_; }
+  std::optional<std::span<const std::byte>> rest_in_memory() const override {
+    return b_.subspan(at_);
+  }
+
+private:
+  std::span<const std::byte> b_;
+  std::size_t at_ = 0;
+};
+
+class stream_source final : public source {
+public:
+  explicit stream_source(std::istream& in) : in_(in) {}
+  std::size_t read(std::byte* dst, std::size_t n) override {
+    in_.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
+    if (in_.bad()) throw error(errc::io_error, "stream read failed");
+    return static_cast<std::size_t>(in_.gcount());
+  }
+  std::optional<std::uint64_t> remaining() const override { return std::nullopt; }
+
+private:
+  std::istream& in_;
+};
+
+// Reads the header through `src`; `prefix` holds the bytes already read and
+// afterwards the header and maybe a few bytes past it (header::data_offset).
+inline header read_header_from(source& src, std::vector<std::byte>& prefix,
+                               std::size_t max_header) {
+  return read_header_stream([&](std::byte* dst, std::size_t n) { return src.read(dst, n); }, prefix,
+                            max_header);
+}
+
+/// The .npy file open as `fd`, with header `h`, mapped with mode r, r+ or c
+/// (src/mmap_posix.cpp). Errors: invalid_argument (objects), truncated, io_error.
+array map_npy(int fd, const std::filesystem::path& path, const header& h, mmap_mode mode);
+
+/// The array data for header `h` (no objects); `extra` holds bytes already
+/// read past the header. Errors: limit_exceeded (max_data_bytes), truncated.
+array read_data(source& src, const header& h, std::span<const std::byte> extra,
+                const load_options& o);
+
+} // namespace detail
+} // namespace v1
+} // namespace npio
