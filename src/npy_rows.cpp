@@ -1,7 +1,7 @@
 // .npy files by rows: append in place (data first, header last), the header
 // of a file, and slices of rows read with pread.
 #include "file.hpp"
-#include "hooks.hpp"
+#include "npy_framing.hpp"
 #include "rows_internal.hpp"
 #include "shape_size.hpp"
 
@@ -19,24 +19,9 @@ inline namespace v1 {
 namespace detail {
 
 header read_header_fd(int fd, const std::filesystem::path& path, std::size_t max_header_size) {
-  std::vector<std::byte> head(4096);
-  head.resize(pread_full(fd, head.data(), head.size(), 0, path));
-  auto r = try_read_header(head, max_header_size);
-  if (!r && r.code() == errc::truncated && head.size() == 4096) {
-    // A long header: read what the limit allows (read_header refuses more).
-    const std::size_t lenfield = std::to_integer<unsigned>(head[6]) == 1 ? 2 : 4;
-    std::uint64_t hlen = 0;
-    for (std::size_t k = 0; k < lenfield; ++k)
-      hlen |= std::uint64_t(std::to_integer<unsigned>(head[8 + k])) << (8 * k);
-    const std::uint64_t limit = std::uint64_t(max_header_size) * 4 + 1;
-    // Never more than the file holds: the length field is the file's word.
-    const std::uint64_t need = std::min<std::uint64_t>(
-        8 + lenfield + std::min<std::uint64_t>(hlen, limit), file_size(fd, path));
-    head.resize(static_cast<std::size_t>(need));
-    head.resize(pread_full(fd, head.data(), head.size(), 0, path));
-    r = try_read_header(head, max_header_size);
-  }
-  return std::move(r).value();
+  std::byte first[4096];
+  std::size_t got = 0;
+  return read_file_header(fd, path, file_size(fd, path), max_header_size, first, got);
 }
 
 } // namespace detail
