@@ -11,3 +11,4 @@
 #include <npio/py/value.hpp>
 #include <npio/record.hpp>
 #include <npio/rows.hpp>
+#include <npio/visit.hpp>
