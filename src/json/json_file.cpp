@@ -101,13 +101,15 @@ void save_npy(const std::filesystem::path& out, const array& a, bool fortran_ord
     a.for_each_chunk(fortran_order ? order::f : order::c,
                      [&](std::span<const std::byte> chunk) { f.write(chunk); });
   }
-  f.commit();
+  f.commit(true);
 }
 
 // savez appends ".npz" when missing: the archive is then written into a
 // private directory beside the file OUT names and renamed over OUT.
 void save_npz(const std::filesystem::path& out, const std::vector<npz_member>& members) {
-  if (out.extension() == ".npz") return savez(out, members);
+  savez_options so;
+  so.sync = true;
+  if (out.extension() == ".npz") return savez(out, members, so);
   std::error_code ec;
   std::filesystem::path real = std::filesystem::weakly_canonical(out, ec);
   if (ec) real = out;
@@ -118,7 +120,7 @@ void save_npz(const std::filesystem::path& out, const std::vector<npz_member>& m
     throw error(errc::io_error, "cannot create a temporary directory", out.string());
   const std::filesystem::path tmp(tmpl);
   try {
-    savez(tmp / "a.npz", members);
+    savez(tmp / "a.npz", members, so);
     replace_file(tmp / "a.npz", out);
   } catch (const error& e) {
     std::filesystem::remove_all(tmp, ec);
@@ -133,7 +135,7 @@ void save_npz(const std::filesystem::path& out, const std::vector<npz_member>& m
 void save_pickle(const std::filesystem::path& out, const py::value& v) {
   atomic_writer f(out);
   f.write(pickle::dumps(v, 4));
-  f.commit();
+  f.commit(true);
 }
 
 } // namespace

@@ -283,7 +283,6 @@ node value_json(const value& root, const write_options& options) {
 
 // ---- JSON -> value (iterative, post-order) -----------------------------------------------
 
-
 std::string_view single_tag(const node& j) {
   if (j.is_object() && j.size() == 1) {
     const auto& k = j.begin().key();
