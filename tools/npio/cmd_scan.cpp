@@ -141,7 +141,7 @@ void add_scan(CLI::App& app) {
     opt.encoding = *encoding == "ascii"   ? npio::pickle_encoding::ascii
                    : *encoding == "bytes" ? npio::pickle_encoding::bytes
                                           : npio::pickle_encoding::latin1;
-    run_command(esc(*file), [&] { return run(*file, opt); });
+    run_command(*file, [&] { return run(*file, opt); });
   });
 }
 

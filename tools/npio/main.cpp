@@ -13,10 +13,13 @@ namespace npio_cli {
 
 namespace {
 
+// Newlines folded, then control characters, invalid UTF-8 and bidi overrides
+// escaped (`\x1b`), as `npio scan` shows names: a crafted file or member name
+// cannot redraw the error line. Backslashes stay (messages spell bytes as \xNN).
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
-  return s;
+  return npio::pickle::escape_name(s, false);
 }
 
 // The command registry, in the order `npio --help` lists them.
