@@ -75,13 +75,28 @@ sci_parts split_scientific(std::string_view s) {
   return p;
 }
 
-template <class T> std::string ieee_repr(T v) {
+// C's "%e" layout of the same digits: d[.ddd]e+XX, at least two exponent digits.
+std::string sci_format(bool negative, std::string digits, int exp10) {
+  while (digits.size() > 1 && digits.back() == '0')
+    digits.pop_back();
+  std::string out = negative ? "-" : "";
+  out += digits[0];
+  if (digits.size() > 1) out += "." + digits.substr(1);
+  out += exp10 < 0 ? "e-" : "e+";
+  const int ae = exp10 < 0 ? -exp10 : exp10;
+  if (ae < 10) out += '0';
+  return out + std::to_string(ae);
+}
+
+using layout = std::string (*)(bool, std::string, int);
+
+template <class T> std::string ieee_text(T v, layout format) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[128];
   const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   auto p = split_scientific(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
-  return repr_format(p.negative, std::move(p.digits), p.exp10);
+  return format(p.negative, std::move(p.digits), p.exp10);
 }
 
 constexpr char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -102,13 +117,22 @@ int b64_value(char c) noexcept {
 } // namespace
 
 std::string float_repr(float v) {
-  return ieee_repr(v);
+  return ieee_text(v, repr_format);
 }
 std::string float_repr(double v) {
-  return ieee_repr(v);
+  return ieee_text(v, repr_format);
 }
 std::string float_repr(long double v) {
-  return ieee_repr(v);
+  return ieee_text(v, repr_format);
+}
+std::string float_sci(float v) {
+  return ieee_text(v, sci_format);
+}
+std::string float_sci(double v) {
+  return ieee_text(v, sci_format);
+}
+std::string float_sci(long double v) {
+  return ieee_text(v, sci_format);
 }
 
 float16 float16_from_double(double v) noexcept {
@@ -139,10 +163,10 @@ float16 float16_from_double(double v) noexcept {
   return h;
 }
 
-std::string float_repr(float16 h) {
+namespace {
+std::string half_text(float16 h, layout format) {
   const double v = static_cast<double>(static_cast<float>(h)); // exact
-  if (std::isnan(v) || std::isinf(v)) return ieee_repr(v);
-  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
+  if (std::isnan(v) || std::isinf(v) || v == 0) return ieee_text(v, format);
   const bool neg = v < 0;
   const double a = std::fabs(v);
   const std::uint16_t mag = h.bits & 0x7fffu;
@@ -178,9 +202,17 @@ std::string float_repr(float16 h) {
         best_dist = dist;
       }
     }
-    if (found) return repr_format(neg, std::to_string(best), parts.exp10);
+    if (found) return format(neg, std::to_string(best), parts.exp10);
   }
-  return ieee_repr(v); // unreachable: 17 digits identify a double, hence a half
+  return ieee_text(v, format); // unreachable: 17 digits identify a double, hence a half
+}
+} // namespace
+
+std::string float_repr(float16 v) {
+  return half_text(v, repr_format);
+}
+std::string float_sci(float16 v) {
+  return half_text(v, sci_format);
 }
 
 std::string base64_encode(std::span<const std::byte> bytes) {

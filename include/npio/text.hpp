@@ -25,6 +25,13 @@ std::string float_repr(float16 v);
 std::string float_repr(float v);
 std::string float_repr(double v);
 std::string float_repr(long double v);
+/// The same shortest digits in C's "%e" layout ("1.563e-02", "-5e+00",
+/// "1e+16"), for printers that place the point themselves (array repr).
+/// Not finite: "nan", "inf", "-inf". Errors: none (std::bad_alloc).
+std::string float_sci(float16 v);
+std::string float_sci(float v);
+std::string float_sci(double v);
+std::string float_sci(long double v);
 
 /// The float16 nearest to `v`, ties to even (one rounding, unlike
 /// float16(float(v))); NaN keeps its sign. Errors: none.

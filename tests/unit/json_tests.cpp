@@ -166,3 +166,27 @@ TEST(JsonFile, SaveDocumentWritesThroughASymlink) {
 }
 
 } // namespace
+
+namespace {
+
+// Every float16 below 2048 in magnitude, as a 0-d array, prints as NumPy prints it
+// (tests/data/generate_float16_repr.py): the digits come from
+// npio::float_sci, one search shared with the JSON writer (issue #10: a second
+// float16 printer gave 0.015625 for NumPy's 0.01563).
+TEST(Float16Repr, EveryHalfAsNumPy) {
+  const auto dir = std::filesystem::path(NPIO_GOLDEN_DIR) / "float16_repr";
+  const auto bits = npio::load(dir / "bits.npy").array().to_vector<std::uint16_t>();
+  std::ifstream in(dir / "reprs.txt");
+  std::size_t bad = 0;
+  for (const auto b : bits) {
+    std::string want;
+    ASSERT_TRUE(std::getline(in, want));
+    npio::array a(dtype::parse("<f2"), {});
+    std::memcpy(a.mutable_data(), &b, 2);
+    if (a.repr() != want && bad++ < 5) ADD_FAILURE() << b << ": " << a.repr() << " != " << want;
+  }
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(bits.size(), 2u * 26624u);
+}
+
+} // namespace
