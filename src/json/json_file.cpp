@@ -2,6 +2,8 @@
 // (docs/cli.md), over the library's load, savez and atomic writers.
 #include "json_internal.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <npio/atomic_writer.hpp>
 #include <npio/pickle.hpp>
@@ -117,7 +119,9 @@ void save_npz(const std::filesystem::path& out, const std::vector<npz_member>& m
   if (dir.empty()) dir = ".";
   std::string tmpl = (dir / ("." + real.filename().string() + ".npio-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data()))
-    throw error(errc::io_error, "cannot create a temporary directory", out.string());
+    throw error(errc::io_error,
+                std::string("cannot create a temporary directory: ") + std::strerror(errno),
+                out.string());
   const std::filesystem::path tmp(tmpl);
   try {
     savez(tmp / "a.npz", members, so);
