@@ -151,8 +151,8 @@ std::vector<npz_member> npz_from_json(const node& members, const number_texts* t
 
 /// Writes the file a document describes (.npy, .npz or pickle) exactly at
 /// `out` (no suffix appended), atomically (fsynced, then renamed into place)
-/// and following a symbolic link at `out` as npio::save does. Errors about the document carry no file name;
-/// write errors name `out`. Errors: invalid_argument, bad_descr, io_error.
+/// and following a symbolic link at `out` as npio::save does. Errors about the document carry no
+/// file name; write errors name `out`. Errors: invalid_argument, bad_descr, io_error.
 void save_document(const document& doc, const std::filesystem::path& out);
 
 } // namespace json
