@@ -11,6 +11,7 @@
 #include <memory>
 #include <npio/array.hpp>
 #include <npio/py/value.hpp>
+#include <npio/text.hpp>
 #include <npio/visit.hpp>
 #include <ostream>
 
@@ -56,17 +57,12 @@ template <class T, class... A> std::string chars(T x, A... a) {
 }
 
 // Shortest scientific text that reads back as the same value of its width
-// ("1.5e+00"); for halves, the shortest that rounds back to the same half.
+// ("1.5e+00"); for halves, npio::float_sci (text.hpp): the shortest that rounds
+// back to the same half, closest to it, as NumPy's Dragon4 (0.01563, not 0.015625).
 std::string shortest_sci(const fval& f) {
   switch (f.w) {
-  case fwidth::f16: {
-    const float x = static_cast<float>(f.v);
-    for (int p = 0; p < 9; ++p) {
-      std::string s = chars(x, std::chars_format::scientific, p);
-      if (float16(std::strtof(s.c_str(), nullptr)) == float16(x)) return s;
-    }
-    return chars(x, std::chars_format::scientific);
-  }
+  case fwidth::f16:
+    return float_sci(float16(static_cast<float>(f.v)));
   case fwidth::f32:
     return chars(static_cast<float>(f.v), std::chars_format::scientific);
   case fwidth::f64:

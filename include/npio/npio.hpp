@@ -3,6 +3,7 @@
 #pragma once
 
 #include <npio/array.hpp>
+#include <npio/atomic_writer.hpp>
 #include <npio/dtype.hpp>
 #include <npio/error.hpp>
 #include <npio/io.hpp>
@@ -11,4 +12,5 @@
 #include <npio/py/value.hpp>
 #include <npio/record.hpp>
 #include <npio/rows.hpp>
+#include <npio/text.hpp>
 #include <npio/visit.hpp>

@@ -5,6 +5,9 @@
 #include <npio/npio.hpp>
 #include <string>
 #include <vector>
+#ifdef NPIO_CONSUMER_JSON
+#include <npio/json.hpp>
+#endif
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -38,6 +41,16 @@ int main(int argc, char** argv) {
     } catch (const npio::error& e) {
       if (e.code() != npio::errc::io_error) return 1;
     }
+#ifdef NPIO_CONSUMER_JSON
+    // The optional component, when the install has it (npio::json).
+    npio::json::text_out text;
+    npio::json::write_npy(text, a, false);
+    if (text.str() != R"({"dtype": "<f8", "shape": [2, 3], "fortran_order": false, )"
+                      R"("data": [[1.5, -2.0, 3.25], [4.0, 0.5, 6.0]]})") {
+      std::fprintf(stderr, "consumer: npio::json wrote %s\n", text.str().c_str());
+      return 1;
+    }
+#endif
     std::printf("consumer: saved, appended and loaded %s, shape (3, 3), descr %s\n",
                 npio::npy_path(out).string().c_str(), b.dtype().descr().c_str());
   } catch (const npio::error& e) {

@@ -1,12 +1,10 @@
 // npio json FILE: a .npy, .npz or pickle file as the tagged JSON of shared
-// spec/json.md, on stdout.
-#include "cli_common.hpp"
-#include "json_array.hpp"
-#include "json_value.hpp"
+// spec/json.md, on stdout (npio::json::write_file).
+#include "cli.hpp"
 
 #include <cstdio>
-#include <limits>
 #include <memory>
+#include <npio/json.hpp>
 #include <string>
 
 namespace npio_cli {
@@ -22,21 +20,7 @@ struct json_options {
   bool inert = false;
 };
 
-// The document of one .npy held in memory (a file's or an archive member's bytes).
-void write_npy_bytes(text_out& out, std::span<const std::byte> bytes,
-                     const npio::load_options& lo) {
-  npio::loaded l = npio::load(bytes, lo);
-  if (!l.is_array()) {
-    // An object .npy whose pickle holds something other than an array.
-    write_json(out, loaded_value_to_json(l));
-    return;
-  }
-  // load() has checked the header against the limits; read it again for its flag.
-  const auto h = npio::read_header(bytes, std::numeric_limits<std::size_t>::max());
-  write_npy_document(out, l.array(), h.fortran_order);
-}
-
-void run_json(const json_options& o) {
+int run_json(const json_options& o) {
   npio::load_options lo;
   lo.allow_pickle = o.allow_pickle;
   if (o.max_header_given) lo.max_header_size = o.max_header_size;
@@ -44,55 +28,16 @@ void run_json(const json_options& o) {
                        : o.encoding == "bytes" ? npio::pickle_encoding::bytes
                                                : npio::pickle_encoding::ascii;
   lo.pickle.allow_unknown_classes = o.inert;
-  set_inert_objects(o.inert);
-
-  text_out out(stdout);
-  npio::loaded l = npio::load(o.file, lo);
-  switch (l.type()) {
-  case npio::loaded::kind::array: {
-    // load() has checked the header; read it again (only the header) for its flag.
-    std::uint64_t size = 0;
-    const auto h = read_npy_header(o.file, std::numeric_limits<std::size_t>::max(), size);
-    write_npy_document(out, l.array(), h.fortran_order);
-    break;
-  }
-  case npio::loaded::kind::npz: {
-    const npio::npz_file& z = l.npz();
-    out.put(R"({"members": {)");
-    bool first = true;
-    for (const auto& m : z.members()) {
-      if (!first) out.put(", ");
-      first = false;
-      write_json(out, json(m.key));
-      out.put(": ");
-      try {
-        const auto bytes = z.bytes(m.filename);
-        if (has_npy_magic(bytes)) {
-          write_npy_bytes(out, bytes, lo);
-        } else {
-          out.put(R"({"$bytes": ")");
-          out.put(base64_encode(bytes));
-          out.put("\"}");
-        }
-      } catch (const npio::error& e) {
-        throw e.with_context(o.file, m.key);
-      }
-      out.maybe_flush();
-    }
-    out.put("}}");
-    break;
-  }
-  case npio::loaded::kind::value:
-    write_json(out, loaded_value_to_json(l));
-    break;
-  }
+  npio::json::text_out out(stdout);
+  npio::json::write_file(out, o.file, lo, {.inert = o.inert});
   out.put('\n');
   out.flush();
+  return 0;
 }
 
 } // namespace
 
-void register_json(CLI::App& app) {
+void add_json(CLI::App& app) {
   auto o = std::make_shared<json_options>();
   auto* sub = app.add_subcommand(
       "json", "Print a .npy, .npz or pickle file as tagged JSON (see docs/cli.md).");
@@ -110,7 +55,7 @@ void register_json(CLI::App& app) {
   sub->add_flag("--inert", o->inert,
                 "keep instances of unknown classes as inert {\"$object\": ...} values "
                 "instead of failing (nothing is ever executed)");
-  sub->callback([o] { run_command(o->file, [&] { run_json(*o); }); });
+  sub->callback([o] { run_command(o->file, [&] { return run_json(*o); }); });
 }
 
 } // namespace npio_cli

@@ -3,8 +3,7 @@
 // Members are named NAME.npy (NAME defaults to the file's stem), in the order
 // given; the archive is written atomically, `.npz` appended when missing, as
 // np.savez / np.savez_compressed do. Input files are mapped, not read whole.
-#include "cmd_pack.hpp"
-
+#include "cli.hpp"
 #include "progress.hpp"
 
 #include <cstdio>
@@ -25,28 +24,23 @@ struct pack_args {
   unsigned threads = 0;
 };
 
-[[noreturn]] void fail(const std::string& file, const std::string& what) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "npio: %s%s%s\n", file.c_str(), file.empty() ? "" : ": ", what.c_str());
-  throw CLI::RuntimeError(1);
-}
-
 npio::array load_input(const std::string& file) {
   npio::load_options o;
   o.mmap_mode = npio::mmap_mode::r; // zero-copy for plain arrays
-  auto r = npio::try_load(std::filesystem::path(file), o);
-  if (!r && r.code() == npio::errc::invalid_argument) {
-    // Object arrays cannot be mapped: read them (pack trusts its inputs'
-    // pickles no more than np.load would, so allow_pickle stays off).
-    o.mmap_mode = npio::mmap_mode::none;
-    r = npio::try_load(std::filesystem::path(file), o);
+  // Object arrays cannot be mapped: they are read (pack trusts its inputs'
+  // pickles no more than np.load would, so allow_pickle stays off).
+  try {
+    if (npio::read_header(std::filesystem::path(file), o.max_header_size).dtype.has_object())
+      o.mmap_mode = npio::mmap_mode::none;
+  } catch (const npio::error&) {
+    // not a readable .npy: load reports it
   }
-  if (!r) throw r.error();
-  if (!r->is_array()) throw npio::error(npio::errc::type_mismatch, "not a .npy file", file);
-  return std::move(r->array());
+  npio::loaded l = npio::load(std::filesystem::path(file), o);
+  if (!l.is_array()) throw npio::error(npio::errc::type_mismatch, "not a .npy file", file);
+  return std::move(l.array());
 }
 
-void run_pack(const pack_args& a) {
+int run_pack(const pack_args& a) {
   std::vector<npio::named_array> arrays;
   std::set<std::string> names;
   for (const auto& in : a.inputs) {
@@ -58,13 +52,11 @@ void run_pack(const pack_args& a) {
       file = in;
       name = std::filesystem::path(file).stem().string();
     }
-    if (name.empty()) fail(file, "empty member name");
-    if (!names.insert(name).second) fail(a.out, "member name '" + name + "' given twice");
-    try {
-      arrays.emplace_back(name, load_input(file));
-    } catch (const npio::error& e) {
-      fail({}, e.what());
-    }
+    if (name.empty()) throw npio::error(npio::errc::invalid_argument, "empty member name", file);
+    if (!names.insert(name).second)
+      throw npio::error(npio::errc::invalid_argument, "member name '" + name + "' given twice",
+                        a.out);
+    arrays.emplace_back(name, load_input(file));
   }
   npio::savez_options o;
   o.compress = a.compress;
@@ -72,17 +64,13 @@ void run_pack(const pack_args& a) {
   o.threads = a.threads;
   progress_line bar("pack");
   o.progress = [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
-  try {
-    npio::savez(a.out, arrays, o);
-  } catch (const npio::error& e) {
-    bar.finish();
-    fail({}, e.what());
-  }
+  npio::savez(a.out, arrays, o);
+  return 0;
 }
 
 } // namespace
 
-void register_pack(CLI::App& app) {
+void add_pack(CLI::App& app) {
   auto args = std::make_shared<pack_args>();
   auto* cmd = app.add_subcommand("pack", "Write .npy files into a .npz archive (np.savez).");
   cmd->add_option("out", args->out, "the archive to write (.npz is appended when missing)")
@@ -93,7 +81,7 @@ void register_pack(CLI::App& app) {
   cmd->add_option("--level", args->level, "deflate level 1-12 (default 6)")
       ->check(CLI::Range(1, 12));
   cmd->add_option("--threads", args->threads, "compression threads (default: all cores)");
-  cmd->callback([args] { run_pack(*args); });
+  cmd->callback([args] { run_command(args->out, [&] { return run_pack(*args); }); });
 }
 
 } // namespace npio_cli

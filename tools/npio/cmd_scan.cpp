@@ -2,7 +2,7 @@
 // payloads, object members of an .npz, raw pickle files), classified safe
 // (npio reconstructs it), unknown, or dangerous, with the structural anomalies
 // and the error that stopped the scan. Reconstructs nothing.
-#include "cmd_scan.hpp"
+#include "cli.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,7 +10,6 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <npio/npio.hpp>
 #include <npio/pickle.hpp>
 #include <string>
 #include <vector>
@@ -119,7 +118,7 @@ int run(const std::string& path, const pk::options& opt) {
 
 } // namespace
 
-void register_scan(CLI::App& app) {
+void add_scan(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "scan", "List every global the pickles in FILE reference (.npy object data, .npz members, "
               "raw pickles, and pickles concatenated after the first), classified safe, unknown or "
@@ -139,20 +138,7 @@ void register_scan(CLI::App& app) {
     opt.encoding = *encoding == "ascii"   ? npio::pickle_encoding::ascii
                    : *encoding == "bytes" ? npio::pickle_encoding::bytes
                                           : npio::pickle_encoding::latin1;
-    int code = 1;
-    try {
-      code = run(*file, opt);
-    } catch (const npio::error& e) {
-      if (e.file().empty())
-        std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
-      else
-        std::fprintf(stderr, "npio scan: %s\n", esc_msg(e.what()).c_str());
-      code = 1;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "npio scan: %s: %s\n", esc(*file).c_str(), esc_msg(e.what()).c_str());
-      code = 1;
-    }
-    if (code != 0) throw CLI::RuntimeError(code);
+    run_command(*file, [&] { return run(*file, opt); });
   });
 }
 
