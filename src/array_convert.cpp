@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <npio/array.hpp>
+#include <npio/text.hpp>
 #include <npio/visit.hpp>
 
 namespace npio {
@@ -389,29 +390,12 @@ array astype_text(const array& a, const dtype& dt) {
 
 namespace {
 
-// Shortest scientific digits of f in its own precision: [-]d[.ddd]e[+-]XX.
-template <class F> std::string shortest_sci(F f) {
-  char buf[128];
-  const auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
-  return std::string(buf, r.ptr);
-}
-std::string shortest_sci(float16 h) {
-  const float f = static_cast<float>(h);
-  char buf[64];
-  for (int p = 0; p < 8; ++p) {
-    const auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific, p);
-    *r.ptr = '\0';
-    if (float16(std::strtof(buf, nullptr)).bits == h.bits) return std::string(buf, r.ptr);
-  }
-  return shortest_sci(f);
-}
-
 // NumPy's str() of a finite float scalar (Dragon4 with the fewest digits that
 // read back in the float's own type): positional for 0 and 1e-4 <= |x| < 1e16,
 // scientific otherwise. keep_zero: "2.0" (a float) rather than "2" (a complex
 // part); plus: a sign on positive values (a complex's imaginary part).
 template <class F> std::string np_float_str(F f, long double value, bool keep_zero, bool plus) {
-  std::string sci = shortest_sci(f);
+  std::string sci = npio::float_sci(f); // [-]d[.ddd]e[+-]XX
   std::string out;
   if (sci[0] == '-')
     out = "-", sci.erase(0, 1);

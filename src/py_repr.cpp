@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <npio/text.hpp>
 #include <npio/visit.hpp>
 
 namespace npio {
@@ -21,65 +22,12 @@ namespace {
 
 // ---- float and string formatting --------------------------------------------------
 
-std::string sci_repr(std::string sci, bool force_point);
-
-template <class F> std::string float_repr_impl(F f, bool force_point) {
-  if (std::isnan(f)) return "nan";
-  if (std::isinf(f)) return f < 0 ? "-inf" : "inf";
-  char buf[128];
-  auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
-  return sci_repr(std::string(buf, r.ptr), force_point);
-}
-
-// The shortest text of a float16 (the fewest digits that read back to it).
-std::string half_repr(float16 h, bool force_point) {
-  const float f = static_cast<float>(h);
-  if (std::isnan(f) || std::isinf(f)) return float_repr_impl(f, force_point);
-  char buf[64];
-  for (int p = 0; p < 8; ++p) {
-    auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific, p);
-    *r.ptr = '\0';
-    if (float16(std::strtof(buf, nullptr)).bits == h.bits)
-      return sci_repr(std::string(buf, r.ptr), force_point);
-  }
-  return float_repr_impl(f, force_point);
-}
-
-// Python's repr layout of a number given as [-]d[.ddd]e[+-]XX.
-std::string sci_repr(std::string sci, bool force_point) {
-  // sci: [-]d[.ddd]e[+-]XX
-  std::string sign;
-  if (sci[0] == '-') sign = "-", sci.erase(0, 1);
-  const auto epos = sci.find('e');
-  std::string digits = sci.substr(0, epos);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  const int exp = std::stoi(sci.substr(epos + 1));
-  while (digits.size() > 1 && digits.back() == '0')
-    digits.pop_back();
-  std::string out = sign;
-  if (exp < -4 || exp >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) out += '.', out += digits.substr(1);
-    char eb[16];
-    std::snprintf(eb, sizeof eb, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-    out += eb;
-  } else if (exp < 0) {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exp - 1), '0');
-    out += digits;
-  } else {
-    const auto ip = static_cast<std::size_t>(exp) + 1;
-    if (digits.size() <= ip) {
-      out += digits;
-      out.append(ip - digits.size(), '0');
-      if (force_point) out += ".0";
-    } else {
-      out += digits.substr(0, ip);
-      out += '.';
-      out += digits.substr(ip);
-    }
-  }
-  return out;
+// Python's repr of a float without the ".0" a whole number gets: the parts
+// of a complex (1j, (1+2j), (-0-1.5j)). The digits are npio::float_repr's.
+template <class F> std::string bare_repr(F f) {
+  std::string s = npio::float_repr(f);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return s;
 }
 
 // Decodes one UTF-8 sequence (surrogates allowed, as pickles may carry them);
@@ -173,7 +121,7 @@ void bytes_repr(std::string& out, std::string_view s) {
 }
 
 std::string complex_repr(double re, double im) {
-  auto part = [](double x) { return float_repr_impl(x, false); };
+  auto part = [](double x) { return bare_repr(x); };
   if (re == 0 && !std::signbit(re)) return part(im) + "j";
   std::string s = "(" + part(re);
   const std::string ims = part(im);
@@ -183,10 +131,10 @@ std::string complex_repr(double re, double im) {
 } // namespace
 
 std::string float_repr(double f) {
-  return float_repr_impl(f, true);
+  return npio::float_repr(f);
 }
 std::string float_repr(float f) {
-  return float_repr_impl(f, true);
+  return npio::float_repr(f);
 }
 
 // ---- repr (iterative) -------------------------------------------------------------------
@@ -211,10 +159,7 @@ std::string dt_fields(const datetime_t& d, bool with_date, bool with_time) {
 
 // A float at its own precision (float16, float32, double, long double).
 template <class F> std::string own_repr(F f, bool force_point) {
-  if constexpr (std::is_same_v<F, float16>)
-    return half_repr(f, force_point);
-  else
-    return float_repr_impl(f, force_point);
+  return force_point ? npio::float_repr(f) : bare_repr(f);
 }
 
 // np.float32(1.5), np.int8(3), np.str_('a'), np.void(b'...'): a NumPy scalar.

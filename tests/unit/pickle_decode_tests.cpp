@@ -95,6 +95,8 @@ TEST(PickleDecode, ScalarReprAtOwnPrecision) {
   };
   EXPECT_EQ(scalar("f2", "f.").repr(), "np.float16(0.1)");
   EXPECT_EQ(scalar("f4", "\xc3\x8d\xc3\x8c\xc3\x8c=").repr(), "np.float32(0.1)");
+  // np.float16(0.015625): NumPy's Dragon4 digits for a half (npio::float_repr), not 0.015625
+  EXPECT_EQ(scalar("f2", std::string("\0$", 2)).repr(), "np.float16(0.01563)");
   // np.longdouble(1) / 3: 20 digits, not a double's 17
   const std::string third =
       "\xc2\xab\xc2\xaa\xc2\xaa\xc2\xaa\xc2\xaa\xc2\xaa\xc2\xaa\xc2\xaa\xc3\xbd?" +
