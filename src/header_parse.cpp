@@ -3,6 +3,7 @@
 #include "literal.hpp"
 #include "npy_framing.hpp"
 #include "shape_size.hpp"
+#include "sniff.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,23 +16,6 @@ inline namespace v1 {
 namespace detail {
 dtype dtype_from_literal(const literal& v);
 
-std::string bytes_repr(std::span<const std::byte> b) {
-  std::string s = "b'";
-  for (auto x : b) {
-    const auto c = static_cast<unsigned char>(x);
-    if (c == '\\' || c == '\'') {
-      s += '\\';
-      s += static_cast<char>(c);
-    } else if (c >= 0x20 && c < 0x7F) {
-      s += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      s += buf;
-    }
-  }
-  return s + "'";
-}
 } // namespace detail
 
 namespace {
@@ -153,7 +137,7 @@ detail::preamble read_preamble(std::span<const std::byte> bytes) {
   if (!detail::has_npy_magic(bytes))
     fail(errc::bad_magic,
          "the magic string is not correct; expected b'\\x93NUMPY', got " +
-             detail::bytes_repr(bytes.first(6)),
+             detail::python_bytes_repr(bytes.first(6)),
          0);
   const auto major = static_cast<std::uint8_t>(bytes[6]);
   const auto minor = static_cast<std::uint8_t>(bytes[7]);

@@ -1,6 +1,8 @@
 // Helpers shared by the sources of the JSON component (npio/json.hpp).
 #pragma once
 
+#include "../literal.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <npio/error.hpp>
@@ -21,7 +23,7 @@ namespace internal {
   fail(errc::invalid_argument, std::move(detail));
 }
 
-void append_utf8(std::string& out, std::uint32_t cp);
+using npio::detail::append_utf8; // src/literal.hpp
 bool valid_code_point(std::uint32_t cp) noexcept;
 bool is_surrogate(std::uint32_t cp) noexcept;
 /// Decodes one UTF-8 sequence at s[i]; false when malformed. With
