@@ -1,4 +1,5 @@
 // The array model: buffers, views, strided copies, byte swapping and casts.
+#include "parse_number.hpp"
 #include "shape_size.hpp"
 
 #include <algorithm>
@@ -580,7 +581,52 @@ namespace detail {
 array astype_text(const array& a, const dtype& dt);
 array astype_number_text(const array& a, dtype dt);
 array astype_datetime(const array& a, const dtype& dt);
+array astype_datetime_text(const array& a, dtype dt);
 } // namespace detail
+
+namespace {
+
+// One S or U element read as NumPy 1.24 reads text as a number of dtype `to`
+// (Python's int(), float() or complex(); bool as int() != 0). Errors:
+// invalid_argument naming element k and its text, where NumPy raises
+// ValueError or OverflowError.
+scalar text_scalar(const std::string& text, std::int64_t k, const dtype& to) {
+  const auto fail = [&](const char* why) {
+    std::string shown;
+    for (char c : text.substr(0, 64))
+      shown += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    return error(errc::invalid_argument, "element " + std::to_string(k) + " ('" + shown +
+                                             (text.size() > 64 ? "...')" : "')") + why + " dtype " +
+                                             to.str());
+  };
+  scalar s{to.kind()};
+  if (to.kind() == 'f' || to.kind() == 'c') {
+    double re = 0, im = 0;
+    const bool ok = to.kind() == 'f' ? detail::parse_py_float(text, re)
+                                     : detail::parse_py_complex(text, re, im);
+    if (!ok) throw fail(" is not a number Python's float()/complex() reads, for");
+    s.re = re, s.im = im, s.from_double = true;
+    return s;
+  }
+  detail::py_int v;
+  if (!detail::parse_py_int(text, v)) throw fail(" is not an integer Python's int() reads, for");
+  const std::uint64_t min_mag = std::uint64_t(1) << 63; // |INT64_MIN|
+  const bool fits = !v.huge && (v.negative ? v.magnitude <= min_mag
+                                           : (to.kind() == 'u' || v.magnitude < min_mag));
+  const std::uint64_t bits = v.negative ? 0 - v.magnitude : v.magnitude;
+  if (to.kind() == 'b') {
+    s.k = 'u', s.u = v.huge || v.magnitude != 0;
+  } else if (!fits) {
+    throw fail(" overflows a C long (NumPy's OverflowError), for");
+  } else if (to.kind() == 'i') {
+    s.i = static_cast<std::int64_t>(bits);
+  } else {
+    s.u = bits; // negative values wrap, as NumPy
+  }
+  return s;
+}
+
+} // namespace
 
 array array::astype(const npio::dtype& dt, casting rule) const {
   if (!can_cast(dtype_, dt, rule))
@@ -605,6 +651,39 @@ array array::astype(const npio::dtype& dt, casting rule) const {
     return !d.is_structured() && !d.is_subarray() && (d.kind() == 'S' || d.kind() == 'U');
   };
   if (text(dtype_) && text(dt)) return detail::astype_text(*this, dt);
+  if (text(dtype_) && numeric(dt) && !dt.is_datetime()) {
+    // S/U to b/i/u/f/c: Python's int(), float(), complex() of each element
+    if ((dt.kind() == 'f' && dt.itemsize() > 8) || (dt.kind() == 'c' && dt.itemsize() > 16))
+      throw error(errc::type_mismatch, "casting text to " + dt.str() +
+                                           " is not implemented (NumPy reads long doubles "
+                                           "with its own parser)");
+    array r(dt, shape_);
+    std::byte* out = r.buf_->data();
+    const std::size_t isz = itemsize();
+    std::int64_t k = 0;
+    for_each_element(*this, [&](const std::byte* p, std::int64_t n) {
+      for (std::int64_t j = 0; j < n; ++j, ++k, out += dt.itemsize()) {
+        const std::byte* e = p + static_cast<std::size_t>(j) * isz;
+        std::string t;
+        if (dtype_.kind() == 'S') {
+          t = get_string(e);
+        } else {
+          for (const char32_t c : get_u32string(e)) {
+            if (c >= 0x80)
+              throw error(errc::invalid_argument,
+                          "element " + std::to_string(k) +
+                              " holds text that is not ASCII; reading it as a number is not "
+                              "implemented (NumPy takes Unicode digits and spaces)");
+            t += static_cast<char>(c);
+          }
+        }
+        store_scalar(out, dt, text_scalar(t, k, dt));
+      }
+    });
+    return r;
+  }
+  if (text(dt) && numeric(dtype_) && dtype_.is_datetime())
+    return detail::astype_datetime_text(*this, dt);
   if (text(dt) && numeric(dtype_) && !dtype_.is_datetime())
     return detail::astype_number_text(*this, dt);
   const bool dt_ok = dtype_.is_datetime() == dt.is_datetime() ||

@@ -1,7 +1,9 @@
 // Conversions out of arrays: NumPy's casting table (np.can_cast), S and U
 // elements as C++ strings, and the casts of astype that are not plain numeric
 // conversions: S <-> U, numbers to S/U text, and datetime64/timedelta64 units.
+#include "datetime_text.hpp"
 #include "literal.hpp"
+#include "parse_number.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -525,6 +527,41 @@ array astype_number_text(const array& a, dtype dt) {
   return r;
 }
 
+// astype from datetime64 to S or U: ISO 8601 text in the dtype's unit (NaT as
+// 'NaT'); from timedelta64: str() of the scalar ('5 seconds'), cut to the
+// width. A width of 0 takes NumPy's. Errors: invalid_argument when an ISO
+// text does not fit the width (NumPy's RuntimeError) or for a generic
+// datetime64 other than NaT.
+array astype_datetime_text(const array& a, dtype dt) {
+  const dtype& from = a.dtype();
+  if (dt.itemsize() == 0)
+    dt = dtype::make(dt.kind(), datetime_text_width(from) * (dt.kind() == 'U' ? 4 : 1), dt.order());
+  array r(dt, a.shape());
+  std::byte* out = r.mutable_data();
+  const std::size_t width = chars(dt);
+  const bool s_out = dt.kind() == 'S', swap_out = needs_swap(dt), swap_in = needs_swap(from);
+  const bool td = from.kind() == 'm';
+  each_element(a, [&](const std::byte* p, std::int64_t k) {
+    const auto v = load_element<std::int64_t>(p, swap_in);
+    std::string t = td ? timedelta_text(v, from) : datetime_iso(v, from);
+    if (td && t.size() > 21) t.resize(21); // NumPy 1.24 cuts it to 21 whatever the width
+    if (!td && t.size() > width)
+      throw error(errc::invalid_argument, "element " + std::to_string(k) + " of dtype " +
+                                              from.str() + " ('" + t + "') needs " +
+                                              std::to_string(t.size()) + " characters; dtype " +
+                                              dt.str() + " has " + std::to_string(width));
+    std::byte* o = out + static_cast<std::size_t>(k) * dt.itemsize();
+    for (std::size_t i = 0; i < width; ++i) {
+      const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
+      if (s_out)
+        o[i] = std::byte{c};
+      else
+        store_u32(o + 4 * i, c, swap_out);
+    }
+  });
+  return r;
+}
+
 } // namespace detail
 
 // ---- datetime64 and timedelta64 units -------------------------------------------------
@@ -621,34 +658,8 @@ struct ymd {
 
 // NumPy's set_datetimestruct_days: the civil date `days` after 1970-01-01.
 ymd civil_from_days(std::int64_t days) {
-  constexpr std::int64_t per_400 = 400 * 365 + 100 - 4 + 1;
-  days = wadd(days, -(365 * 30 + 7)); // from 2000-01-01
-  std::int64_t year = 400 * floor_div(days, per_400);
-  days -= floor_div(days, per_400) * per_400;
-  if (days >= 366) {
-    year += 100 * ((days - 1) / (100 * 365 + 25 - 1));
-    days = (days - 1) % (100 * 365 + 25 - 1);
-    if (days >= 365) {
-      year += 4 * ((days + 1) / (4 * 365 + 1));
-      days = (days + 1) % (4 * 365 + 1);
-      if (days >= 366) {
-        year += (days - 1) / 365;
-        days = (days - 1) % 365;
-      }
-    }
-  }
-  ymd r;
-  r.year = year + 2000;
-  const int* ml = month_days[leap(r.year)];
-  for (int i = 0; i < 12; ++i) {
-    if (days < ml[i]) {
-      r.month = i + 1;
-      r.day = static_cast<int>(days) + 1;
-      break;
-    }
-    days -= ml[i];
-  }
-  return r;
+  const detail::civil_date c = detail::civil_from_days(days);
+  return {c.year, c.month, c.day};
 }
 
 // NumPy's get_datetimestruct_days: days from 1970-01-01 to the date.
@@ -744,5 +755,192 @@ array astype_datetime(const array& a, const dtype& dt) {
 
 } // namespace detail
 
+} // namespace v1
+} // namespace npio
+
+// ---- text to numbers (astype from S or U) --------------------------------------------
+
+namespace npio {
+inline namespace v1 {
+namespace detail {
+
+namespace {
+
+bool py_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+bool digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+std::string_view strip(std::string_view s) {
+  while (!s.empty() && py_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && py_space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+// Python's underscores in numbers ("1_000"): each between two digits, then
+// dropped. False for one elsewhere or for a character that is not ASCII
+// (Python's other Unicode digits and spaces are not read here).
+bool drop_underscores(std::string_view s, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+    if (s[i] != '_') {
+      out += s[i];
+      continue;
+    }
+    if (i == 0 || i + 1 >= s.size() || !digit(s[i - 1]) || !digit(s[i + 1])) return false;
+  }
+  return true;
+}
+
+bool word_at(std::string_view s, std::size_t i, std::string_view w) {
+  if (s.size() - i < w.size()) return false;
+  for (std::size_t k = 0; k < w.size(); ++k)
+    if ((s[i + k] | 0x20) != w[k]) return false;
+  return true;
+}
+
+// CPython's PyOS_string_to_double on the longest prefix of s from pos: a
+// sign, then "inf", "infinity", "nan" (any case) or digits[.digits][e[+-]digits].
+bool float_prefix(std::string_view s, std::size_t& pos, double& out) {
+  std::size_t i = pos;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  const double inf = std::numeric_limits<double>::infinity();
+  if (word_at(s, i, "infinity") || word_at(s, i, "inf")) {
+    pos = i + (word_at(s, i, "infinity") ? 8 : 3);
+    out = neg ? -inf : inf;
+    return true;
+  }
+  if (word_at(s, i, "nan")) {
+    pos = i + 3;
+    out = std::copysign(std::numeric_limits<double>::quiet_NaN(), neg ? -1.0 : 1.0);
+    return true;
+  }
+  const std::size_t start = i;
+  while (i < s.size() && digit(s[i]))
+    ++i;
+  const std::size_t int_digits = i - start;
+  std::size_t frac_digits = 0;
+  if (i < s.size() && s[i] == '.') {
+    const std::size_t f = ++i;
+    while (i < s.size() && digit(s[i]))
+      ++i;
+    frac_digits = i - f;
+  }
+  if (int_digits + frac_digits == 0) return false;
+  std::int64_t exp10 = 0;
+  if (i < s.size() && (s[i] | 0x20) == 'e') {
+    std::size_t j = i + 1;
+    const bool eneg = j < s.size() && s[j] == '-';
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+    const std::size_t e = j;
+    while (j < s.size() && digit(s[j])) {
+      exp10 = std::min<std::int64_t>(exp10 * 10 + (s[j] - '0'), 1'000'000'000);
+      ++j;
+    }
+    if (j > e)
+      i = j, exp10 = eneg ? -exp10 : exp10;
+    else
+      exp10 = 0;
+  }
+  double v = 0;
+  const auto r = std::from_chars(s.data() + start, s.data() + i, v);
+  if (r.ec == std::errc::result_out_of_range) {
+    // too large (inf) or too small (0): by the decimal exponent of the
+    // first nonzero digit
+    std::int64_t lead = 0;
+    bool nonzero = false;
+    for (std::size_t k = start, n = 0; k < i && !nonzero; ++k) {
+      if (s[k] == '.') continue;
+      if (s[k] < '0' || s[k] > '9') break;
+      if (s[k] != '0')
+        nonzero = true,
+        lead = static_cast<std::int64_t>(int_digits) - 1 - static_cast<std::int64_t>(n);
+      ++n;
+    }
+    v = nonzero && lead + exp10 > 0 ? inf : 0.0;
+  } else if (r.ec != std::errc{} || r.ptr != s.data() + i) {
+    return false;
+  }
+  pos = i;
+  out = neg ? -v : v;
+  return true;
+}
+
+} // namespace
+
+bool parse_py_int(std::string_view text, py_int& v) {
+  std::string s;
+  if (!drop_underscores(strip(text), s)) return false;
+  std::size_t i = 0;
+  v = py_int{};
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) v.negative = s[i++] == '-';
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (!digit(s[i])) return false;
+    const auto d = static_cast<std::uint64_t>(s[i] - '0');
+    if (v.magnitude > (UINT64_MAX - d) / 10) v.huge = true;
+    if (!v.huge) v.magnitude = v.magnitude * 10 + d;
+  }
+  return true;
+}
+
+// float(text) as Python reads it. false when it does not read.
+bool parse_py_float(std::string_view text, double& v) {
+  std::string s;
+  if (!drop_underscores(strip(text), s) || s.empty()) return false;
+  std::size_t pos = 0;
+  return float_prefix(s, pos, v) && pos == s.size();
+}
+
+// complex(text) as Python reads it: "1.5", "2j", "1+2j", "(1-j)", spaces
+// around and inside the brackets. false when it does not read.
+bool parse_py_complex(std::string_view text, double& re, double& im) {
+  std::string buf;
+  if (!drop_underscores(text, buf)) return false;
+  std::string_view s = strip(buf);
+  bool bracket = false;
+  if (!s.empty() && s.front() == '(') {
+    if (s.size() < 2 || s.back() != ')') return false;
+    s = strip(s.substr(1, s.size() - 2));
+    bracket = true;
+  }
+  (void)bracket;
+  if (s.empty()) return false;
+  std::size_t i = 0;
+  double z = 0;
+  re = im = 0;
+  const auto is_j = [&](std::size_t k) { return k < s.size() && (s[k] | 0x20) == 'j'; };
+  if (float_prefix(s, i, z)) {
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      re = z;
+      const std::size_t sign = i;
+      if (!float_prefix(s, i, im)) {
+        im = s[sign] == '+' ? 1.0 : -1.0;
+        i = sign + 1;
+      }
+      if (!is_j(i)) return false;
+      ++i;
+    } else if (is_j(i)) {
+      ++i;
+      im = z;
+    } else {
+      re = z;
+    }
+  } else {
+    im = 1.0;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) im = s[i++] == '+' ? 1.0 : -1.0;
+    if (!is_j(i)) return false;
+    ++i;
+  }
+  return i == s.size();
+}
+
+} // namespace detail
 } // namespace v1
 } // namespace npio

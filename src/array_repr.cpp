@@ -1,6 +1,7 @@
 // array::repr(): NumPy's array_repr (numpy/core/arrayprint.py, NumPy 1.24
 // defaults: linewidth 75, threshold 1000, edgeitems 3, precision 8,
 // floatmode 'maxprec'), element formats, line wrapping and summarizing.
+#include "datetime_text.hpp"
 #include "literal.hpp"
 
 #include <charconv>
@@ -19,8 +20,6 @@ namespace npio {
 inline namespace v1 {
 
 namespace {
-
-__extension__ typedef __int128 i128;
 
 constexpr std::size_t line_width = 75;
 constexpr std::int64_t threshold = 1000;
@@ -249,78 +248,6 @@ formatter int_like(const dtype& dt, const std::vector<const std::byte*>& ptrs, b
   };
 }
 
-// Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil inverse).
-void civil_from_days(i128 z, i128& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const i128 era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<i128>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-}
-
-i128 floor_div(i128 a, i128 b) {
-  i128 q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-std::string two(i128 v, int width = 2) {
-  std::string s = std::to_string(static_cast<long long>(v));
-  return std::string(s.size() < static_cast<std::size_t>(width) ? width - s.size() : 0, '0') + s;
-}
-
-// numpy.datetime_as_string(x, unit=the dtype's unit): '2020-01-01T00:00:01.250'.
-std::string iso(std::int64_t v, const dtype& dt) {
-  const i128 t = static_cast<i128>(v) * dt.unit_count();
-  const time_unit u = dt.unit();
-  auto year_text = [](i128 y) { return y >= 0 ? two(y, 4) : "-" + two(-y, 4); };
-  if (u == time_unit::Y) return year_text(1970 + t);
-  if (u == time_unit::M) {
-    const i128 y = floor_div(t, 12);
-    return year_text(1970 + y) + "-" + two(t - y * 12 + 1);
-  }
-  // sub-day units: ticks per day, digits after the seconds
-  i128 per_day = 1;
-  int frac = 0;
-  switch (u) {
-  case time_unit::W:
-  case time_unit::D:
-    break;
-  case time_unit::h:
-    per_day = 24;
-    break;
-  case time_unit::m:
-    per_day = 1440;
-    break;
-  default:
-    per_day = 86400;
-    frac = (static_cast<int>(u) - static_cast<int>(time_unit::s)) * 3;
-    for (int i = 0; i < frac; ++i)
-      per_day *= 10;
-  }
-  const i128 days = u == time_unit::W ? t * 7 : floor_div(t, per_day);
-  const i128 rem = u == time_unit::W ? 0 : t - days * per_day;
-  i128 y;
-  unsigned mo, d;
-  civil_from_days(days, y, mo, d);
-  std::string out = year_text(y) + "-" + two(mo) + "-" + two(d);
-  if (u == time_unit::W || u == time_unit::D) return out;
-  if (u == time_unit::h) return out + "T" + two(rem);
-  if (u == time_unit::m) return out + "T" + two(rem / 60) + ":" + two(rem % 60);
-  i128 scale = 1;
-  for (int i = 0; i < frac; ++i)
-    scale *= 10;
-  const i128 secs = rem / scale, sub = rem % scale;
-  out += "T" + two(secs / 3600) + ":" + two(secs / 60 % 60) + ":" + two(secs % 60);
-  if (frac) out += "." + two(sub, frac);
-  return out;
-}
-
 // numpy's DatetimeFormat: quoted ISO text, right-aligned to the width of the
 // largest and smallest values, NaT as 'NaT'.
 formatter datetime_like(const dtype& dt, const std::vector<const std::byte*>& ptrs) {
@@ -336,11 +263,13 @@ formatter datetime_like(const dtype& dt, const std::vector<const std::byte*>& pt
     any = true;
     lo = std::min(lo, v), hi = std::max(hi, v);
   }
-  std::size_t w = any ? std::max(iso(lo, dt).size(), iso(hi, dt).size()) + 2 : 0;
+  std::size_t w =
+      any ? std::max(detail::datetime_iso(lo, dt).size(), detail::datetime_iso(hi, dt).size()) + 2
+          : 0;
   if (any_nat) w = std::max<std::size_t>(w, 5);
   return [w, dt](const std::byte* p) {
     const std::int64_t v = count_at(p, dt);
-    const std::string s = v == nat ? "'NaT'" : "'" + iso(v, dt) + "'";
+    const std::string s = v == nat ? "'NaT'" : "'" + detail::datetime_iso(v, dt) + "'";
     return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
   };
 }

@@ -6,8 +6,9 @@ N_dst.npy (src.astype(TO) from this NumPy), and astype.txt with one line
 "N FROM TO" per case, or "N FROM TO error" where NumPy refuses the cast.
 Cases: every numeric type (both byte orders for the wider ones) to S and U of
 NumPy's own width, of narrower widths (cut text) and big-endian U; and every
-pair of datetime64 units and of timedelta64 units, with multiples, and
-datetime64 <-> timedelta64.
+pair of datetime64 units and of timedelta64 units, with multiples,
+datetime64 <-> timedelta64, datetime64/timedelta64 to S and U text, and S/U
+text to every number type (what Python's int(), float(), complex() read).
 """
 
 import os
@@ -19,6 +20,7 @@ NUMERIC = ["?", "i1", "<i2", ">i2", "<i4", ">i4", "<i8", ">i8", "u1", "<u2", "<u
            "<u8", "<f2", ">f2", "<f4", ">f4", "<f8", ">f8", "<f16", "<c8", ">c8", "<c16", ">c16",
            "<c32"]
 TEXT = ["U", "S", "<U3", "S2", ">U8", "<U12", "S7", "<U24"]
+DATETIME_TEXT = ["U", "S", ">U", "S25", "<U12"]
 UNITS = ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as",
          "3s", "10s", "7D", "2M", "25ms"]
 
@@ -77,6 +79,66 @@ def random_times(rng, n=300):
     return vals.astype(np.int64)
 
 
+NUMBER_TARGETS = ["?", "i1", "<i2", ">i4", "<i8", "u1", "<u2", "<u4", ">u8", "<f2", "<f4",
+                  ">f8", "<c8", ">c16"]
+BAD_TEXT = ["", "  ", "abc", "1.5e", "0x10", "1__0", "_1", "1_", "--1", "1 2", "(1+2j", "True",
+            "1e", ".", "+", "nan(1)", "1+2", "j1", "(1+2j))", "1.5", "2j", "1e3"]
+
+
+def number_texts(rng, n=240):
+    """Text NumPy may read as a number: ints, floats, complex in Python's
+    spellings (spaces, signs, underscores, inf/nan), and text it refuses."""
+    out = list(BAD_TEXT)
+    ws = ["", " ", "  ", "\t", "\n", " \r\n"]
+    for _ in range(n):
+        r = int(rng.integers(0, 9))
+        if r == 0:
+            t = str(int(rng.integers(-2 ** 63, 2 ** 63 - 1, dtype=np.int64)))
+        elif r == 1:
+            t = str(int(rng.integers(-300, 300)))
+        elif r == 2:
+            t = str(int(rng.integers(0, 2 ** 64 - 1, dtype=np.uint64)) * int(rng.integers(1, 3)))
+        elif r == 3:
+            t = repr(float(rng.integers(0, 2 ** 64 - 1, dtype=np.uint64).view(np.float64)))
+        elif r == 4:
+            x = float(rng.standard_normal() * 10.0 ** int(rng.integers(-8, 8)))
+            t = ["%.3e" % x, "%.10g" % x, "%f" % x, "%.1f" % x, repr(x)][int(rng.integers(0, 5))]
+        elif r == 5:
+            t = ["inf", "-Infinity", "nan", "NaN", "+nan", "-nan", "iNF", "1e400", "-1e400",
+                 "1e-400", "4.9e-324", ".5", "5.", "-.5e-3", "1E5", "0", "-0", "+0.0",
+                 "00012", "65520", "65519.99"][int(rng.integers(0, 21))]
+        elif r == 6:
+            re, im = rng.standard_normal(2) * 100
+            t = [repr(complex(re, im)), "%gj" % im, "%g%+gj" % (re, im), "j", "-j", "+J",
+                 " ( 1-2.5J ) ", "2e3j", "infj", "1+nanj", "(3)", "1-j"][int(rng.integers(0, 12))]
+        elif r == 7:
+            # underscores between digits
+            d = str(int(rng.integers(1000, 10 ** 9)))
+            k = int(rng.integers(1, len(d)))
+            t = d[:k] + "_" + d[k:] + ["", ".2_5", "e1_0"][int(rng.integers(0, 3))]
+        else:
+            t = ["9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                 "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+                 "-1", "255", "256", "-129", "32768", "4294967296", "1_000"][
+                int(rng.integers(0, 13))]
+        if rng.integers(0, 4) == 0:
+            t = ws[int(rng.integers(0, 6))] + t + ws[int(rng.integers(0, 6))]
+        if rng.integers(0, 8) == 0 and t[:1] not in "+-":
+            t = "+" + t
+        out.append(t)
+    return out
+
+
+def reads(text, to):
+    try:
+        with np.errstate(all="ignore"):
+            np.array([text]).astype(to)
+            np.array([text.encode()]).astype(to)
+        return True
+    except (OverflowError, ValueError, TypeError):
+        return False
+
+
 def main():
     out = os.path.join(sys.argv[1], "astype")
     os.makedirs(out, exist_ok=True)
@@ -104,12 +166,34 @@ def main():
             cases.append((src, ">%s8[us]" % kind))
             # datetime64 <-> timedelta64: NumPy 1.24 copies the count, whatever the units
             cases.append((src, "%s8[ms]" % ("m" if kind == "M" else "M")))
+            # to text: ISO 8601 in the unit / "5 seconds", NumPy's width or a
+            # narrow one (datetime64: an error when a text does not fit)
+            for t in DATETIME_TEXT:
+                cases.append((src, t))
+            cases.append((src.astype(src_dt.newbyteorder(">")), "U"))
+    # generic units: datetime64 holds only NaT, timedelta64 any count
+    cases.append((np.array(["NaT", "NaT"], dtype="<M8"), "U"))
+    cases.append((np.array(["NaT"], dtype="<M8"), "S"))
+    cases.append((np.array([1, -5, "NaT"], dtype="<m8"), "U"))
+    cases.append((np.array([1, -5, "NaT"], dtype="<m8"), "S"))
+    # text to numbers: the texts each target reads, in S, U and big-endian U,
+    # and single texts it refuses (one case each: NumPy stops at the first)
+    texts = number_texts(rng)
+    for to in NUMBER_TARGETS:
+        good = [t for t in texts if reads(t, to)]
+        bad = [t for t in texts if not reads(t, to)]
+        for src in (np.array(good), np.array([t.encode() for t in good]),
+                    np.array(good, dtype=">U%d" % max(len(t) for t in good))):
+            cases.append((src, to))
+        for t in bad[:: max(1, len(bad) // 12)]:
+            cases.append((np.array([t]), to))
+            cases.append((np.array([t.encode()]), to))
     for n, (src, to) in enumerate(cases):
         np.save(os.path.join(out, "%d_src.npy" % n), src)
         try:
             with np.errstate(all="ignore"):
                 dst = src.astype(to)
-        except (OverflowError, ValueError, TypeError):
+        except (OverflowError, ValueError, TypeError, RuntimeError):
             lines.append("%d %s %s error" % (n, src.dtype.str, np.dtype(to).str))
             continue
         np.save(os.path.join(out, "%d_dst.npy" % n), dst)

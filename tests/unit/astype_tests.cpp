@@ -1,6 +1,9 @@
 // astype's casts that npio writes itself, against NumPy 1.24 (issue 11 point 2):
-// numbers to S/U text and datetime64/timedelta64 unit changes. The cases and
+// numbers to S/U text, datetime64/timedelta64 unit changes and text, and
+// S/U text to numbers. The cases and
 // NumPy's answers come from tests/data/generate_astype.py (ctest -R golden).
+#include <cmath>
+#include <complex>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -131,6 +134,73 @@ TEST(Astype, DatetimeExamples) {
   EXPECT_EQ(d.at<std::int64_t>(1), -1); // floor: 1969-12-31
   // s -> as: the unit factor overflows, as NumPy's OverflowError
   EXPECT_THROW((void)a.astype(npio::dtype::parse("<M8[as]")), npio::error);
+}
+
+// A U8 (or `dt`) array of the texts.
+npio::array texts(const std::vector<std::string>& v, const char* dt = "<U8") {
+  npio::array a(npio::dtype::parse(dt), {static_cast<std::int64_t>(v.size())});
+  for (std::size_t i = 0; i < v.size(); ++i)
+    a.set(v[i], static_cast<std::int64_t>(i));
+  return a;
+}
+
+TEST(Astype, TextToNumbersAsNumpy) {
+  ASSERT_TRUE(fs::exists(astype_dir() / "astype.txt")) << "run ctest -R golden first";
+  EXPECT_GT(run_cases("SU"), 300u);
+}
+
+TEST(Astype, DatetimeTextExamples) {
+  const auto ms = npio::dtype::parse("<M8[ms]");
+  auto a = npio::array::from(std::vector<std::int64_t>{1577836801250, INT64_MIN, -65317536000000})
+               .astype(ms);
+  auto u = a.astype(npio::dtype::parse("<U"));
+  EXPECT_EQ(u.dtype().str(), "<U42"); // NumPy's width for milliseconds
+  EXPECT_EQ(u.at<std::string>(0), "2020-01-01T00:00:01.250");
+  EXPECT_EQ(u.at<std::string>(1), "NaT");
+  EXPECT_EQ(u.at<std::string>(2), "-100-03-04T00:00:00.000");
+  // a text that does not fit is an error (NumPy's RuntimeError), not cut
+  EXPECT_THROW((void)a.astype(npio::dtype::parse("S22")), npio::error);
+  EXPECT_EQ(a.astype(npio::dtype::parse("S23")).at<std::string>(0), "2020-01-01T00:00:01.250");
+  // never safe nor same_kind, as np.can_cast says
+  EXPECT_THROW((void)a.astype(npio::dtype::parse("<U42"), npio::casting::same_kind), npio::error);
+
+  const auto td = npio::dtype::parse("<m8[10s]");
+  auto t = npio::array::from(std::vector<std::int64_t>{5, -1, INT64_MIN}).astype(td);
+  auto ts = t.astype(npio::dtype::parse("S"));
+  EXPECT_EQ(ts.dtype().str(), "|S21");
+  EXPECT_EQ(ts.at<std::string>(0), "50 seconds");
+  EXPECT_EQ(ts.at<std::string>(1), "-10 seconds");
+  EXPECT_EQ(ts.at<std::string>(2), "NaT");
+  EXPECT_EQ(t.astype(npio::dtype::parse("S3")).at<std::string>(0), "50 "); // cut, as NumPy
+}
+
+TEST(Astype, TextToNumberExamples) {
+  auto a = texts({"1.5", " 2 ", "1_000", "-inf"});
+  const auto f = a.astype<double>().to_vector<double>();
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0], 1.5);
+  EXPECT_EQ(f[1], 2.0);
+  EXPECT_EQ(f[2], 1000.0);
+  EXPECT_TRUE(std::isinf(f[3]) && f[3] < 0);
+  auto b = texts({"7"}, "S1");
+  EXPECT_EQ(b.astype(npio::dtype::parse("<i4")).at<std::int32_t>(0), 7);
+  EXPECT_EQ(texts({"300"}).astype<std::int8_t>().at<std::int8_t>(0),
+            44); // wraps, as NumPy
+  auto c = texts({"(1+2j)", "-j"}).astype<std::complex<double>>();
+  EXPECT_EQ(c.at<std::complex<double>>(0), std::complex<double>(1, 2));
+  EXPECT_EQ(c.at<std::complex<double>>(1), std::complex<double>(0, -1));
+  // ValueError in NumPy: invalid_argument naming the element and its text
+  auto bad = texts({"1", "2", "x1"});
+  try {
+    (void)bad.astype<double>();
+    ADD_FAILURE() << "no error";
+  } catch (const npio::error& e) {
+    EXPECT_EQ(e.code(), npio::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("element 2 ('x1')"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)texts({"1.5"}).astype<int>(), npio::error);
+  // text to numbers is never safe nor same_kind
+  EXPECT_THROW((void)a.astype<double>(npio::casting::same_kind), npio::error);
 }
 
 } // namespace
