@@ -628,6 +628,48 @@ scalar text_scalar(const std::string& text, std::int64_t k, const dtype& to) {
 
 } // namespace
 
+// Structured to structured (can_cast has checked the field counts): field i
+// of the result is field i of this array cast as astype casts it (unsafe),
+// NumPy 1.24's rule; a plain field into a subarray field fills every element.
+array array::astype_structured(const npio::dtype& dt) const {
+  array r(dt, shape_);
+  if (size() == 0) return r;
+  const auto& from = dtype_.fields();
+  const auto& to = dt.fields();
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    const npio::dtype& a = from[i].type;
+    const npio::dtype& b = to[i].type;
+    const bool spread = !a.is_subarray() && b.is_subarray() && !b.base().is_subarray();
+    if ((a.is_subarray() || b.is_subarray()) && !spread && a.shape() != b.shape())
+      throw error(errc::type_mismatch, "casting field '" + from[i].name + "' (" + a.str() +
+                                           ") to '" + to[i].name + "' (" + b.str() +
+                                           ") is not implemented (subarray shapes differ)");
+    if (a.is_structured() != b.is_structured())
+      throw error(errc::type_mismatch, "casting field '" + from[i].name + "' (" + a.str() +
+                                           ") to '" + to[i].name + "' (" + b.str() +
+                                           ") is not implemented (structured and not)");
+    const array src = field(from[i].name);
+    array dst = r.field(to[i].name);
+    const array v = src.astype(dst.dtype()); // a new array: C order, dst's type
+    const std::size_t isz = dst.itemsize();
+    const std::int64_t per = spread ? dst.size() / std::max<std::int64_t>(v.size(), 1) : 1;
+    const std::int64_t total = dst.size();
+    shape_t idx(dst.ndim(), 0);
+    std::byte* base = r.buf_->data() + (dst.data() - r.data());
+    for (std::int64_t k = 0; k < total; ++k) {
+      std::int64_t off = 0;
+      for (std::size_t d = 0; d < dst.ndim(); ++d)
+        off += idx[d] * dst.strides()[d];
+      std::memcpy(base + off, v.data() + static_cast<std::size_t>(k / per) * isz, isz);
+      for (std::size_t d = dst.ndim(); d-- > 0;) {
+        if (++idx[d] < dst.shape()[d]) break;
+        idx[d] = 0;
+      }
+    }
+  }
+  return r;
+}
+
 array array::astype(const npio::dtype& dt, casting rule) const {
   if (!can_cast(dtype_, dt, rule))
     throw error(errc::type_mismatch,
@@ -636,6 +678,9 @@ array array::astype(const npio::dtype& dt, casting rule) const {
                     (rule == casting::unsafe ? std::string()
                                              : "; pass npio::casting::unsafe to convert anyway"));
   if (dt == dtype_) return copy();
+  // field by field: the byte-order path below would swap every field when
+  // only some change order
+  if (dtype_.is_structured() && dt.is_structured()) return astype_structured(dt);
   if (dt.to_native() == dtype_.to_native()) {
     // Only the byte order differs: swap, whatever the kind.
     array r = to_native().copy();

@@ -170,9 +170,53 @@ bool datetime_cast(const dtype& from, const dtype& to, casting rule) {
   return units && divides(from, to, td);
 }
 
+constexpr int never = 5; // past casting::unsafe
+
+int cast_level(const dtype& from, const dtype& to);
+
+// NumPy 1.24's structured-to-structured rule: fields by position, counts
+// equal; the least safe field cast, at least `safe` when the names differ,
+// at least `equiv` when the layout (offsets, itemsize) differs.
+int structured_level(const dtype& from, const dtype& to) {
+  const auto& a = from.fields();
+  const auto& b = to.fields();
+  if (a.size() != b.size()) return never;
+  int level = 0;
+  bool names = true, layout = from.itemsize() == to.itemsize();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    level = std::max(level, cast_level(a[i].type, b[i].type));
+    names = names && a[i].name == b[i].name;
+    layout = layout && a[i].offset == b[i].offset;
+  }
+  if (level >= never) return never;
+  if (!names) level = std::max(level, static_cast<int>(casting::safe));
+  if (level == 0 && !layout) level = static_cast<int>(casting::equiv);
+  return level;
+}
+
+// The safest rule under which np.can_cast(from, to) holds (never: none).
+int cast_level(const dtype& from, const dtype& to) {
+  constexpr int unsafe = static_cast<int>(casting::unsafe);
+  if (from.is_structured() && to.is_structured()) return structured_level(from, to);
+  if (from.is_structured()) return from.fields().size() == 1 ? unsafe : never;
+  if (to.is_structured()) return unsafe;
+  if (from.is_subarray() || to.is_subarray()) {
+    if (from.is_subarray() && to.is_subarray())
+      return from.shape() == to.shape() ? cast_level(from.base(), to.base()) : unsafe;
+    if (to.is_subarray()) // one value to every element of the subarray
+      return std::max(static_cast<int>(casting::safe), cast_level(from, to.base()));
+    return unsafe;
+  }
+  for (int r = 0; r < unsafe; ++r)
+    if (can_cast(from, to, static_cast<casting>(r))) return r;
+  return unsafe;
+}
+
 } // namespace
 
 bool can_cast(const dtype& from, const dtype& to, casting rule) {
+  if (from.is_structured() && to.is_structured())
+    return structured_level(from, to) <= static_cast<int>(rule);
   if (rule == casting::unsafe || from == to) return true;
   if (rule == casting::no) return false;
   if (from.to_native() == to.to_native()) return true;

@@ -255,6 +255,7 @@ public:
 
 private:
   template <class T> void check_type(bool need_native) const;
+  array astype_structured(const npio::dtype& dt) const;
   std::string get_string(const std::byte* p) const;
   std::u32string get_u32string(const std::byte* p) const;
   void put_string(std::byte* p, std::string_view s);

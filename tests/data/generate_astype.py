@@ -9,6 +9,8 @@ NumPy's own width, of narrower widths (cut text) and big-endian U; and every
 pair of datetime64 units and of timedelta64 units, with multiples,
 datetime64 <-> timedelta64, datetime64/timedelta64 to S and U text, and S/U
 text to every number type (what Python's int(), float(), complex() read).
+Also GOLDEN_DIR/astype/struct.txt: structured-to-structured pairs, np.can_cast
+under each rule and astype's values.
 """
 
 import os
@@ -139,6 +141,67 @@ def reads(text, to):
         return False
 
 
+S_XYS = [("x", "<i4"), ("y", "<f8"), ("s", "S3")]
+S_NEST = [("p", [("q", "<i4"), ("r", "<f4")]), ("v", "<f8", (2,))]
+S_TEXT = [("s", "<U8"), ("n", "S6")]
+S_TIME = [("t", "<M8[s]"), ("d", "<m8[ms]")]
+# (source fields, target, check the values too): the values only where npio
+# casts the pair (nested structured <-> plain fields and subarray shapes that
+# differ are not implemented; can_cast is checked for every pair)
+STRUCT_PAIRS = [
+    (S_XYS, S_XYS, True),
+    (S_XYS, [("a", "<f4"), ("b", "<i8"), ("c", "<U5")], True),
+    (S_XYS, [("y", "<f8"), ("x", "<i8"), ("s", "S3")], True),
+    (S_XYS, [("x", ">i4"), ("y", ">f8"), ("s", "S3")], True),
+    (S_XYS, [("x", "<i8"), ("y", "<f8"), ("s", "S5")], True),
+    (S_XYS, [("x", "<i2"), ("y", "<f8"), ("s", "S3")], True),
+    (S_XYS, [("x", "<f4"), ("y", "<f8"), ("s", "<U3")], True),
+    (S_XYS, {"names": ["x", "y", "s"], "formats": ["<i4", "<f8", "S3"],
+             "offsets": [0, 8, 20], "itemsize": 24}, True),
+    (S_XYS, [("x", "<i4"), ("y", "<f8")], True),
+    (S_XYS, [("x", "<i4"), ("y", "<f8"), ("s", "S3"), ("t", "i1")], True),
+    (S_XYS, [("x", "<i4", (3,)), ("y", "<f8"), ("s", "S3")], True),
+    (S_XYS, [("x", "<i4"), ("y", "S32"), ("s", "<U3")], True),
+    (S_XYS, [("x", "?"), ("y", "<c16"), ("s", "S1")], True),
+    (S_XYS, [("x", "<M8[s]"), ("y", "<f8"), ("s", "S3")], True),
+    (S_XYS, [("x", "<i4"), ("y", "<f8"), ("s", [("q", "S3")])], False),
+    (S_NEST, [("p", [("q", "<i8"), ("r", "<f8")]), ("v", "<f4", (2,))], True),
+    (S_NEST, [("a", [("q", "<i4"), ("z", "<f4")]), ("v", "<f8", (2,))], True),
+    (S_NEST, [("p", [("q", "<i4"), ("r", "<f4")]), ("v", ">f8", (2,))], True),
+    (S_NEST, [("p", [("q", "<i4")]), ("v", "<f8", (2,))], True),
+    (S_NEST, [("p", [("q", "<i4"), ("r", "<f4")]), ("v", "<f8", (3,))], False),
+    (S_NEST, [("p", "<i8"), ("v", "<f8", (2,))], False),
+    (S_TEXT, [("s", "<f8"), ("n", "<i4")], True),
+    (S_TEXT, [("s", "S8"), ("n", "<U6")], True),
+    (S_TEXT, [("s", "<c16"), ("n", "<f4")], True),
+    (S_TIME, [("t", "<M8[ms]"), ("d", "<U21")], True),
+    (S_TIME, [("t", "S40"), ("d", "<m8[s]")], True),
+    (S_TIME, [("t", "<M8[D]"), ("d", "<m8[ms]")], True),
+]
+
+
+def field_values(rng, dt, n):
+    """n random values of a plain, subarray or structured dtype."""
+    dt = np.dtype(dt)
+    if dt.subdtype:
+        base, shape = dt.subdtype
+        return field_values(rng, base, n * int(np.prod(shape))).reshape((n,) + shape)
+    if dt.names:
+        out = np.zeros(n, dtype=dt)
+        for name in dt.names:
+            out[name] = field_values(rng, dt.fields[name][0], n)
+        return out
+    if dt.kind in "biufc":
+        return rng.choice(random_values(rng, dt), n)
+    if dt.kind in "Mm":
+        v = rng.integers(-10 ** 12, 10 ** 12, n - 1)
+        return np.concatenate([v.view(dt), np.array(["NaT"], dtype=dt)])
+    width = dt.itemsize // (4 if dt.kind == "U" else 1)
+    texts = [t.strip() for t in number_texts(rng, 3 * n) if reads(t.strip(), "<i4")]
+    texts = [t for t in texts if len(t) <= width][:n]
+    return np.array(texts + ["0"] * (n - len(texts)), dtype=dt)
+
+
 def main():
     out = os.path.join(sys.argv[1], "astype")
     os.makedirs(out, exist_ok=True)
@@ -199,6 +262,27 @@ def main():
         np.save(os.path.join(out, "%d_dst.npy" % n), dst)
         lines.append("%d %s %s" % (n, src.dtype.str, dst.dtype.str))
     with open(os.path.join(out, "astype.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    # structured to structured: struct.txt, one line "N BITS [values|error]"
+    # (np.can_cast under no, equiv, safe, same_kind, unsafe as 0/1 digits);
+    # N_src.npy, N_to.npy (no elements, the target dtype), N_dst.npy
+    lines = ["# numpy %s" % np.__version__]
+    for n, (src_fields, to_fields, values) in enumerate(STRUCT_PAIRS):
+        src_dt, to = np.dtype(src_fields), np.dtype(to_fields)
+        src = field_values(rng, src_dt, 40)
+        np.save(os.path.join(out, "struct_%d_src.npy" % n), src)
+        np.save(os.path.join(out, "struct_%d_to.npy" % n), np.zeros(0, dtype=to))
+        bits = "".join("1" if np.can_cast(src_dt, to, r) else "0"
+                       for r in ["no", "equiv", "safe", "same_kind", "unsafe"])
+        try:
+            with np.errstate(all="ignore"):
+                dst = src.astype(to)
+            np.save(os.path.join(out, "struct_%d_dst.npy" % n), dst)
+            what = "values" if values else "unchecked"
+        except (OverflowError, ValueError, TypeError, RuntimeError):
+            what = "error"
+        lines.append("%d %s %s" % (n, bits, what))
+    with open(os.path.join(out, "struct.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
