@@ -72,6 +72,7 @@ def arrays():
         "M8_h": np.array([25, -1], dtype="<M8[h]"),
         "M8_m": np.array([61], dtype="<M8[m]"),
         "M8_3s": np.array([1, 2], dtype="<M8[3s]"),
+        "M8_neg_years": np.array(["-0100-03-04", "-0005-01-01", "12345-01-01"], dtype="<M8[D]"),
         "M8_us": np.array([-1], dtype="<M8[us]"),
         "i2_fortran": np.asfortranarray(np.arange(6, dtype="<i2").reshape(2, 3)),
     }
