@@ -135,6 +135,12 @@ struct releaser {
   std::size_t head = 0, count = 0;
   bool closing = false;
   bool thread_running = false;
+  bool started = false;
+  // Joined (not detached), so that fork_prepare can wait for a finished
+  // thread to be gone: a thread starting or exiting allocates, and under a
+  // sanitizer's allocator (which takes no locks around fork, unlike glibc's
+  // malloc) a fork at that moment leaves the child a lock no thread will free.
+  std::thread worker;
 
   std::size_t pending() const noexcept { return count + (closing ? 1 : 0); }
 
@@ -142,6 +148,8 @@ struct releaser {
   // (an idle thread would make every munmap of the process signal its CPU).
   void run() {
     std::unique_lock lock(m);
+    started = true;
+    cv.notify_all();
     while (count > 0) {
       const int fd = queued[head];
       head = (head + 1) % max_pending;
@@ -165,7 +173,11 @@ std::once_flag releaser_once;
 // afresh. The descriptor being closed in the parent is left alone: its number
 // may already name another file.
 void fork_prepare() {
-  the_releaser->m.lock();
+  releaser& r = *the_releaser;
+  r.m.lock();
+  // A thread inside run() holds no allocator lock (it closes, or waits for m);
+  // one that has left run() is joined, so it is not exiting during the fork.
+  if (!r.thread_running && r.worker.joinable()) r.worker.join();
 }
 void fork_parent() {
   the_releaser->m.unlock();
@@ -179,7 +191,7 @@ void fork_child() {
   the_releaser = new releaser;
 }
 
-// Never destroyed, so the detached thread may outlive static destruction; at
+// Never destroyed, so the thread may outlive static destruction; at
 // exit the kernel closes whatever is still queued (see flush_releases).
 releaser& get_releaser() {
   std::call_once(releaser_once, [] {
@@ -193,18 +205,23 @@ void release_later(int fd) {
   releaser& r = get_releaser();
   std::unique_lock lock(r.m);
   r.cv.wait(lock, [&] { return r.pending() < max_pending; });
-  if (!r.thread_running) {
-    try {
-      std::thread([p = &r] { p->run(); }).detach();
-      r.thread_running = true;
-    } catch (const std::system_error&) {
-      lock.unlock();
-      ::close(fd); // no thread: free it here, as a plain rename would have
-      return;
-    }
-  }
   r.queued[(r.head + r.count) % max_pending] = fd;
   ++r.count;
+  if (r.thread_running) return;
+  if (r.worker.joinable()) r.worker.join(); // it has left run(): only its exit is left
+  try {
+    r.started = false;
+    r.worker = std::thread([p = &r] { p->run(); });
+    r.thread_running = true;
+  } catch (const std::system_error&) {
+    --r.count; // no thread: free it here, as a plain rename would have
+    lock.unlock();
+    ::close(fd);
+    return;
+  }
+  // Until it is inside run() it may be allocating (thread start-up), and
+  // fork_prepare must not fork then (see releaser::worker).
+  r.cv.wait(lock, [&] { return r.started; });
 }
 
 } // namespace
