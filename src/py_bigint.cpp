@@ -10,11 +10,6 @@ namespace npio {
 inline namespace v1 {
 namespace py {
 
-using detail::access;
-using detail::fail;
-using detail::nd;
-using detail::node;
-
 namespace detail {
 
 // Strips redundant sign bytes: the result is the shortest two's complement.

@@ -13,13 +13,9 @@ namespace npio {
 inline namespace v1 {
 namespace py {
 
-using detail::access;
 using detail::double_le;
-using detail::fail;
 using detail::fits_int64;
 using detail::int64_le;
-using detail::nd;
-using detail::node;
 
 namespace {
 

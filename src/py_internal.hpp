@@ -48,6 +48,13 @@ std::optional<value> int_from_digits(std::string_view digits, int base, bool neg
                                      std::size_t max_digits);
 
 } // namespace detail
+
+// The node helpers every py_*.cpp uses (this header is private to src/).
+using detail::access;
+using detail::fail;
+using detail::nd;
+using detail::node;
+
 } // namespace py
 } // namespace v1
 } // namespace npio

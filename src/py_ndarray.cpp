@@ -11,11 +11,6 @@ namespace npio {
 inline namespace v1 {
 namespace py {
 
-using detail::access;
-using detail::fail;
-using detail::nd;
-using detail::node;
-
 // ---- object arrays ------------------------------------------------------------------------
 
 namespace {

@@ -13,11 +13,6 @@ namespace npio {
 inline namespace v1 {
 namespace py {
 
-using detail::access;
-using detail::fail;
-using detail::nd;
-using detail::node;
-
 namespace {
 
 // ---- float and string formatting --------------------------------------------------

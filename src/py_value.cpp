@@ -16,11 +16,6 @@ namespace npio {
 inline namespace v1 {
 namespace py {
 
-using detail::access;
-using detail::fail;
-using detail::nd;
-using detail::node;
-
 namespace {
 
 // ---- hash index for dicts and sets -----------------------------------------------
