@@ -537,6 +537,18 @@ namespace detail {
 // astype from b/i/u/f/c to S or U: each element's str() as NumPy 1.24 writes
 // it, cut to the width; a width of 0 (dtype 'S'/'U') takes NumPy's width for
 // the source type.
+// ASCII text `t` into one S (s_out) or U element of `width` characters,
+// cut to the width and padded with NULs.
+void put_ascii(std::byte* o, std::string_view t, std::size_t width, bool s_out, bool swap_out) {
+  for (std::size_t i = 0; i < width; ++i) {
+    const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
+    if (s_out)
+      o[i] = std::byte{c};
+    else
+      store_u32(o + 4 * i, c, swap_out);
+  }
+}
+
 array astype_number_text(const array& a, dtype dt) {
   if (dt.itemsize() == 0)
     dt = dtype::make(dt.kind(), text_width(a.dtype()) * (dt.kind() == 'U' ? 4 : 1), dt.order());
@@ -545,14 +557,7 @@ array astype_number_text(const array& a, dtype dt) {
   const std::size_t width = chars(dt);
   const bool s_out = dt.kind() == 'S', swap_out = needs_swap(dt);
   auto put = [&](std::int64_t k, const std::string& t) {
-    std::byte* o = out + static_cast<std::size_t>(k) * dt.itemsize();
-    for (std::size_t i = 0; i < width; ++i) {
-      const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
-      if (s_out)
-        o[i] = std::byte{c};
-      else
-        store_u32(o + 4 * i, c, swap_out);
-    }
+    put_ascii(out + static_cast<std::size_t>(k) * dt.itemsize(), t, width, s_out, swap_out);
   };
   const bool swap_in = needs_swap(a.dtype());
   visit_kind(a.dtype(), [&](auto tag) {
@@ -594,14 +599,7 @@ array astype_datetime_text(const array& a, dtype dt) {
                                               from.str() + " ('" + t + "') needs " +
                                               std::to_string(t.size()) + " characters; dtype " +
                                               dt.str() + " has " + std::to_string(width));
-    std::byte* o = out + static_cast<std::size_t>(k) * dt.itemsize();
-    for (std::size_t i = 0; i < width; ++i) {
-      const auto c = static_cast<std::uint8_t>(i < t.size() ? t[i] : '\0');
-      if (s_out)
-        o[i] = std::byte{c};
-      else
-        store_u32(o + 4 * i, c, swap_out);
-    }
+    put_ascii(out + static_cast<std::size_t>(k) * dt.itemsize(), t, width, s_out, swap_out);
   });
   return r;
 }

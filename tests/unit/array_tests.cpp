@@ -16,15 +16,6 @@ using npio::errc;
 using npio::order;
 using npio::shape_t;
 
-template <class F> errc code_of(F&& f) {
-  try {
-    f();
-  } catch (const npio::error& e) {
-    return e.code();
-  }
-  return errc::ok;
-}
-
 npio::array golden(const std::string& name) {
   return npio::load(golden_dir() / (name + ".npy"));
 }

@@ -23,15 +23,6 @@ using npio::file_kind;
 using npio::mmap_mode;
 using npio::shape_t;
 
-template <class F> errc code_of(F&& f) {
-  try {
-    f();
-  } catch (const npio::error& e) {
-    return e.code();
-  }
-  return errc{};
-}
-
 npio::load_options with(mmap_mode m, bool allow_pickle = false) {
   npio::load_options o;
   o.mmap_mode = m;

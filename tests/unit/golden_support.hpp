@@ -22,6 +22,16 @@
 
 namespace npio_test {
 
+/// The npio::errc that f() throws, or errc::ok when it throws none.
+template <class F> npio::errc code_of(F&& f) {
+  try {
+    f();
+  } catch (const npio::error& e) {
+    return e.code();
+  }
+  return npio::errc::ok;
+}
+
 namespace fs = std::filesystem;
 using bytes = std::vector<std::byte>;
 

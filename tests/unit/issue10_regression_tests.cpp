@@ -17,15 +17,6 @@ using npio::shape_t;
 
 constexpr std::int64_t big = std::int64_t(1) << 62;
 
-template <class F> errc code_of(F&& f) {
-  try {
-    f();
-  } catch (const npio::error& e) {
-    return e.code();
-  }
-  return errc{};
-}
-
 const std::vector<shape_t> refused = {
     {0, big, big},                                        // too many elements, hidden by the 0
     {big, 0, big},                                        //
