@@ -74,6 +74,14 @@ std::size_t read_full(int fd, std::byte* dst, std::size_t n, const std::filesyst
   return got;
 }
 
+std::size_t read_some(int fd, std::byte* dst, std::size_t n, const std::filesystem::path& path) {
+  for (;;) {
+    const ssize_t r = ::read(fd, dst, std::min<std::size_t>(n, std::size_t(1) << 30));
+    if (r >= 0) return static_cast<std::size_t>(r);
+    if (errno != EINTR) throw_os_error("read failed", path, errno);
+  }
+}
+
 std::size_t pread_full(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
                        const std::filesystem::path& path) {
   std::size_t got = 0;
@@ -126,14 +134,21 @@ std::filesystem::path follow_links(std::filesystem::path p) {
 // FIFO blocking), renames, and hands that descriptor to one background thread
 // whose close(2) is the last reference and pays for the freeing.
 
-constexpr std::size_t max_pending = 4; // queued + being closed; beyond that the caller waits
+constexpr std::size_t max_pending = 4; // queued + being worked on; beyond that the caller waits
+
+// A job of the release thread: close the last reference to a replaced file,
+// or first drop its clean cached pages (see atomic_file's constructor).
+struct release_job {
+  int fd = -1;
+  bool drop_cache = false;
+};
 
 struct releaser {
   std::mutex m;
   std::condition_variable cv;
-  std::array<int, max_pending> queued{}; // a ring of descriptors
+  std::array<release_job, max_pending> queued{}; // a ring: drops at the front, closes at the back
   std::size_t head = 0, count = 0;
-  bool closing = false;
+  bool working = false;
   bool thread_running = false;
   bool started = false;
   // Joined (not detached), so that fork_prepare can wait for a finished
@@ -142,23 +157,24 @@ struct releaser {
   // malloc) a fork at that moment leaves the child a lock no thread will free.
   std::thread worker;
 
-  std::size_t pending() const noexcept { return count + (closing ? 1 : 0); }
+  std::size_t pending() const noexcept { return count + (working ? 1 : 0); }
 
-  // Closes what is queued, then ends: no thread lingers between overwrites
+  // Does what is queued, then ends: no thread lingers between overwrites
   // (an idle thread would make every munmap of the process signal its CPU).
   void run() {
     std::unique_lock lock(m);
     started = true;
     cv.notify_all();
     while (count > 0) {
-      const int fd = queued[head];
+      const release_job job = queued[head];
       head = (head + 1) % max_pending;
       --count;
-      closing = true;
+      working = true;
       lock.unlock();
-      ::close(fd); // the last reference: the filesystem frees the blocks here
+      if (job.drop_cache) (void)::posix_fadvise(job.fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(job.fd); // for a replaced file, the last reference: its blocks are freed here
       lock.lock();
-      closing = false;
+      working = false;
       cv.notify_all();
     }
     thread_running = false;
@@ -185,7 +201,7 @@ void fork_parent() {
 void fork_child() {
   releaser* old = the_releaser;
   for (std::size_t i = 0; i < old->count; ++i)
-    ::close(old->queued[(old->head + i) % max_pending]);
+    ::close(old->queued[(old->head + i) % max_pending].fd);
   // The old mutex is held by this thread and its condition variable may count
   // the parent's waiters: leave it behind rather than reuse it.
   the_releaser = new releaser;
@@ -201,27 +217,54 @@ releaser& get_releaser() {
   return *the_releaser;
 }
 
-void release_later(int fd) {
-  releaser& r = get_releaser();
-  std::unique_lock lock(r.m);
-  r.cv.wait(lock, [&] { return r.pending() < max_pending; });
-  r.queued[(r.head + r.count) % max_pending] = fd;
+// Queues a job (a drop before any close: it must come before the caller's
+// writes to help them) and starts the thread if none runs. Returns false,
+// having queued nothing, when no thread can be started.
+bool queue_job(releaser& r, std::unique_lock<std::mutex>& lock, release_job job) {
+  if (job.drop_cache) {
+    r.head = (r.head + max_pending - 1) % max_pending;
+    r.queued[r.head] = job;
+  } else {
+    r.queued[(r.head + r.count) % max_pending] = job;
+  }
   ++r.count;
-  if (r.thread_running) return;
+  if (r.thread_running) return true;
   if (r.worker.joinable()) r.worker.join(); // it has left run(): only its exit is left
   try {
     r.started = false;
     r.worker = std::thread([p = &r] { p->run(); });
     r.thread_running = true;
   } catch (const std::system_error&) {
-    --r.count; // no thread: free it here, as a plain rename would have
-    lock.unlock();
-    ::close(fd);
-    return;
+    // Nothing runs the queue: take the job back (it is the only one queued,
+    // as no thread was running).
+    --r.count;
+    if (job.drop_cache) r.head = (r.head + 1) % max_pending;
+    return false;
   }
   // Until it is inside run() it may be allocating (thread start-up), and
   // fork_prepare must not fork then (see releaser::worker).
   r.cv.wait(lock, [&] { return r.started; });
+  return true;
+}
+
+void release_later(int fd) {
+  releaser& r = get_releaser();
+  std::unique_lock lock(r.m);
+  r.cv.wait(lock, [&] { return r.pending() < max_pending; });
+  if (queue_job(r, lock, {fd, false})) return;
+  lock.unlock();
+  ::close(fd); // no thread: free it here, as a plain rename would have
+}
+
+// Drops a file's clean cached pages on the release thread, while the caller
+// writes. When the queue is full or no thread starts, here and now.
+void drop_cache_soon(int fd) {
+  releaser& r = get_releaser();
+  std::unique_lock lock(r.m);
+  if (r.pending() < max_pending && queue_job(r, lock, {fd, true})) return;
+  lock.unlock();
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
 }
 
 } // namespace
@@ -377,12 +420,12 @@ atomic_file::atomic_file(const std::filesystem::path& target)
       // writes reuse them, as open(O_TRUNC) lets np.save do. Freed later (when
       // the release thread closes it) they come too late for this save, and a
       // VM that hands free memory back to its host makes the new file's pages
-      // slow to fault in. Readers and maps of the old file are unaffected.
+      // slow to fault in. The release thread drops them while this thread
+      // writes (dropping 1 GiB takes about a third as long as writing it), so
+      // the caller does not wait for it. Readers and maps of the old file are
+      // unaffected.
       const int old = ::open(real_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-      if (old >= 0) {
-        (void)::posix_fadvise(old, 0, 0, POSIX_FADV_DONTNEED);
-        ::close(old);
-      }
+      if (old >= 0) drop_cache_soon(old);
     }
   }
 }
