@@ -55,6 +55,8 @@ fd_handle open_file(const std::filesystem::path& path, int flags, int mode = 066
 std::uint64_t file_size(int fd, const std::filesystem::path& path);
 /// Reads up to n bytes at the current position (fewer only at end of file).
 std::size_t read_full(int fd, std::byte* dst, std::size_t n, const std::filesystem::path& path);
+/// One read(2) (retried on EINTR): up to n bytes, fewer not only at end of file.
+std::size_t read_some(int fd, std::byte* dst, std::size_t n, const std::filesystem::path& path);
 /// Reads up to n bytes at `offset` (fewer only at end of file).
 std::size_t pread_full(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
                        const std::filesystem::path& path);

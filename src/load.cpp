@@ -98,9 +98,9 @@ loaded load(const std::filesystem::path& path, const load_options& options) {
                   "mmap_mode w+ creates a file and needs a dtype and shape: use open_memmap");
     const std::size_t max_header = detail::effective_max_header(options);
     if (mode == mmap_mode::r || mode == mmap_mode::c) {
-      // The descriptor already open maps the file: one open, one read.
+      // The descriptor already open maps the file: one open, one read, one fstat.
       const header h = detail::read_header_from(src, prefix, max_header);
-      return loaded(detail::map_npy(src.fd(), path, h, mode));
+      return loaded(detail::map_npy(src.fd(), path, h, src.size(), mode));
     }
     // r+ writes through the map: open_memmap opens the file for writing.
     memmap_options m;

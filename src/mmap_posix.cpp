@@ -54,9 +54,10 @@ array map_array(int fd, const std::filesystem::path& path, const header& h, std:
 
 namespace detail {
 
-array map_npy(int fd, const std::filesystem::path& path, const header& h, mmap_mode mode) {
+array map_npy(int fd, const std::filesystem::path& path, const header& h, std::uint64_t size,
+              mmap_mode mode) {
   if (h.dtype.has_object()) no_objects();
-  return map_array(fd, path, h, file_size(fd, path), mode);
+  return map_array(fd, path, h, size, mode);
 }
 
 } // namespace detail

@@ -7,11 +7,13 @@
 #include "npy_framing.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <istream>
 #include <npio/io.hpp>
 #include <optional>
 #include <span>
+#include <sys/stat.h>
 #include <vector>
 
 namespace npio {
@@ -53,9 +55,11 @@ public:
 
 // A file read through one 4 KiB buffer: the first read() brings the preamble,
 // the header and (for small files) all the data, so a small .npy costs open,
-// one read and close; bulk data then goes straight to its destination. A
-// first read that comes back short has met the end of the file, so only a
-// file larger than the buffer asks fstat for its size (at most once).
+// one read, fstat and close; bulk data then goes straight to its destination.
+// The first fill is one read(), not a loop to the end of the file: whether a
+// short read met the end is the size's to say (one fstat, when first needed,
+// and shared with a map of the file), not a second read() returning 0. A
+// FIFO or character device has no size: it is read as a stream, to its end.
 class fd_source final : public source {
 public:
   int fd() const noexcept { return fd_.get(); }
@@ -67,40 +71,53 @@ public:
     std::size_t got = 0;
     if (!filled_) {
       filled_ = true;
-      if (n < buf_.size()) {
-        end_ = detail::read_full(fd_.get(), buf_.data(), buf_.size(), path_);
-        if (end_ < buf_.size()) left_ = 0; // the whole file
-      }
+      if (n < buf_.size()) end_ = detail::read_some(fd_.get(), buf_.data(), buf_.size(), path_);
     }
     if (at_ < end_) {
       got = std::min(n, end_ - at_);
       std::memcpy(dst, buf_.data() + at_, got);
       at_ += got;
     }
-    if (got < n && file_left() > 0) {
+    if (got < n && (!sized() || *left_ > 0)) {
       const std::size_t more = detail::read_full(fd_.get(), dst + got, n - got, path_);
-      *left_ -= std::min<std::uint64_t>(*left_, more);
+      if (left_) *left_ -= std::min<std::uint64_t>(*left_, more);
+      consumed_ += more;
       got += more;
     }
     return got;
   }
-  std::optional<std::uint64_t> remaining() const override { return file_left() + (end_ - at_); }
+  std::optional<std::uint64_t> remaining() const override {
+    if (!sized()) return std::nullopt;
+    return *left_ + (end_ - at_);
+  }
+  /// The file's size (one fstat at most, shared with remaining()), for a map of it.
+  std::uint64_t size() const {
+    return sized() ? *left_ + end_ + consumed_ : detail::file_size(fd_.get(), path_);
+  }
 
 private:
-  // Bytes in the file not yet read from it.
-  std::uint64_t file_left() const {
-    if (!left_) {
-      const std::uint64_t size = detail::file_size(fd_.get(), path_);
-      left_ = size > end_ ? size - end_ : 0;
+  // Whether the file has a size (a regular file); sets the bytes in the file
+  // not yet read from it. Asked before any read past the buffer.
+  bool sized() const {
+    if (!stat_done_) {
+      stat_done_ = true;
+      struct stat st {};
+      if (::fstat(fd_.get(), &st) != 0) detail::throw_os_error("cannot stat", path_, errno);
+      if (S_ISREG(st.st_mode)) {
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        left_ = size > end_ ? size - end_ : 0;
+      }
     }
-    return *left_;
+    return left_.has_value();
   }
 
   detail::fd_handle fd_;
   const std::filesystem::path& path_;
-  mutable std::optional<std::uint64_t> left_; // unknown until needed
+  mutable std::optional<std::uint64_t> left_; // bytes not yet read from a regular file
+  mutable bool stat_done_ = false;
   std::array<std::byte, 4096> buf_;
   std::size_t at_ = 0, end_ = 0;
+  std::uint64_t consumed_ = 0; // read past the buffer
   bool filled_ = false;
 };
 
@@ -147,7 +164,8 @@ inline header read_header_from(source& src, std::vector<std::byte>& prefix,
 
 /// The .npy file open as `fd`, with header `h`, mapped with mode r, r+ or c
 /// (src/mmap_posix.cpp). Errors: invalid_argument (objects), truncated, io_error.
-array map_npy(int fd, const std::filesystem::path& path, const header& h, mmap_mode mode);
+array map_npy(int fd, const std::filesystem::path& path, const header& h, std::uint64_t size,
+              mmap_mode mode);
 
 /// The array data for header `h` (no objects); `extra` holds bytes already
 /// read past the header. Errors: limit_exceeded (max_data_bytes), truncated.

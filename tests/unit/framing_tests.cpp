@@ -7,12 +7,16 @@
 
 #include "golden_support.hpp"
 
+#include <csignal>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <npio/load_into.hpp>
 #include <npio/npio.hpp>
 #include <npio/pickle.hpp>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -161,6 +165,41 @@ TEST(framing, load_opens_the_file_once) {
                        }),
               1);
   }
+}
+
+// The first read of a file is one read(2); a short one is the end of a
+// regular file (its size says so), but a FIFO's writer may simply not have
+// written the rest yet: it is read on, as np.load reads a pipe to its end.
+TEST(framing, a_fifo_is_read_to_its_end) {
+  temp_dir d;
+  // A reader that gives up early must fail the test, not kill it.
+  const auto old_pipe = ::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::int32_t> v(3000); // 12 KiB: more than the first read's 4 KiB
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<std::int32_t>(i * 7);
+  for (const std::int64_t n : {std::int64_t(5), std::int64_t(v.size())}) {
+    SCOPED_TRACE(n);
+    const std::vector<std::int32_t> want(v.begin(), v.begin() + n);
+    const bytes file = npy_of(npio::array::from(want, shape_t{n}));
+    const fs::path fifo = d / ("p" + std::to_string(n));
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // The writer sends the preamble alone, then the rest: the reader's
+    // first read returns 10 bytes.
+    std::thread writer([&] {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      (void)!::write(fd, file.data(), 10);
+      ::usleep(50000);
+      (void)!::write(fd, file.data() + 10, file.size() - 10);
+      ::close(fd);
+    });
+    npio::array a;
+    const errc e = code_of([&] { a = npio::load(fifo); });
+    writer.join();
+    ASSERT_EQ(e, errc{});
+    EXPECT_EQ(a.to_vector<std::int32_t>(), want);
+  }
+  ::signal(SIGPIPE, old_pipe);
 }
 
 // One limit: every reader refuses a header over max_header_size the same way,
