@@ -604,38 +604,65 @@ void inflate_stream(const source& src, const entry& e, std::span<std::byte> out)
 // block (00 00 00 ff ff); setting its BFINAL bit makes the chunk a complete stream.
 constexpr unsigned char sync_marker[5] = {0x00, 0x00, 0x00, 0xFF, 0xFF};
 
-bool inflate_chunked(const source& src, const entry& e, std::span<std::byte> in,
-                     std::span<std::byte> out, unsigned threads) {
+// A thread's buffer for one chunk's compressed bytes.
+std::vector<std::byte>& chunk_buffer() {
+  thread_local std::vector<std::byte> in;
+  return in;
+}
+constexpr std::size_t kept_chunk_buffer = std::size_t(4) << 20;
+
+// Each worker reads its chunk's compressed bytes into a buffer of its own
+// (reused from chunk to chunk, so it stays in cache and is never faulted in
+// again) and inflates it there: reading overlaps inflating, and no buffer of
+// the whole member is allocated and zeroed. Returns false, having checked
+// nothing, when the chunks are not an npio member's (the caller inflates the
+// member whole).
+bool inflate_chunked(const source& src, const entry& e, std::span<std::byte> out,
+                     unsigned threads) {
   const std::size_t n = e.chunk_csizes.size();
-  std::vector<std::size_t> cstart(n + 1, 0);
+  std::vector<std::uint64_t> cstart(n + 1, 0);
   for (std::size_t k = 0; k < n; ++k)
     cstart[k + 1] = cstart[k] + e.chunk_csizes[k];
-  for (std::size_t k = 0; k + 1 < n; ++k)
-    if (e.chunk_csizes[k] < sizeof sync_marker ||
-        std::memcmp(in.data() + cstart[k + 1] - sizeof sync_marker, sync_marker,
-                    sizeof sync_marker) != 0)
-      return false;
   std::vector<std::uint32_t> crcs(n);
   std::atomic<bool> bad{false};
   const std::size_t cu = static_cast<std::size_t>(e.chunk_usize);
-  for (std::size_t k = 0; k + 1 < n; ++k)
-    in[cstart[k + 1] - sizeof sync_marker] = std::byte{1};
+  const std::byte* mem = src.memory();
   parallel_for(n, threads, [&](std::size_t k) {
     if (bad) return;
     thread_local decompressor_ptr d = make_decompressor();
+    std::vector<std::byte>& in = chunk_buffer();
+    const std::size_t csize = e.chunk_csizes[k];
+    if (csize < sizeof sync_marker) {
+      bad = true;
+      return;
+    }
+    if (in.size() < csize) in.resize(csize);
+    if (mem)
+      std::memcpy(in.data(), mem + e.data_offset + cstart[k], csize);
+    else
+      src.read(e.data_offset + cstart[k], std::span(in.data(), csize));
+    if (k + 1 < n) {
+      std::byte* marker = in.data() + csize - sizeof sync_marker;
+      if (std::memcmp(marker, sync_marker, sizeof sync_marker) != 0) {
+        bad = true;
+        return;
+      }
+      *marker = std::byte{1};
+    }
     auto part = out.subspan(k * cu, std::min(cu, out.size() - k * cu));
     std::size_t used = 0;
-    const auto r =
-        libdeflate_deflate_decompress_ex(d.get(), in.data() + cstart[k], e.chunk_csizes[k],
-                                         part.data(), part.size(), &used, nullptr);
-    if (r != LIBDEFLATE_SUCCESS || used != e.chunk_csizes[k]) {
+    const auto r = libdeflate_deflate_decompress_ex(d.get(), in.data(), csize, part.data(),
+                                                    part.size(), &used, nullptr);
+    if (r != LIBDEFLATE_SUCCESS || used != csize) {
       bad = true;
       return;
     }
     crcs[k] = crc32(0, part);
   });
-  for (std::size_t k = 0; k + 1 < n; ++k)
-    in[cstart[k + 1] - sizeof sync_marker] = std::byte{0};
+  // The calling thread keeps its buffer for the next member, unless a chunk
+  // made it large (the workers' buffers end with them).
+  if (std::vector<std::byte>& in = chunk_buffer(); in.size() > kept_chunk_buffer)
+    std::vector<std::byte>().swap(in);
   if (bad) return false;
   std::uint32_t crc = crcs[0];
   for (std::size_t k = 1; k < n; ++k)
@@ -656,22 +683,22 @@ std::uint64_t whole_buffer_limit() {
 }
 
 void read_deflate(const source& src, const entry& e, std::span<std::byte> out, unsigned threads) {
+  if (e.chunk_csizes.size() > 1 && inflate_chunked(src, e, out, threads)) return;
   const std::byte* mem = src.memory();
-  if (!mem && e.chunk_csizes.empty() && e.csize > whole_buffer_limit()) {
+  if (!mem && e.csize > whole_buffer_limit()) {
     inflate_stream(src, e, out);
     check_crc(src, e, crc32(0, out));
     return;
   }
   std::vector<std::byte> copy;
-  std::span<std::byte> in;
-  if (mem && e.chunk_csizes.empty()) {
-    in = std::span(const_cast<std::byte*>(mem) + e.data_offset, static_cast<std::size_t>(e.csize));
+  std::span<const std::byte> in;
+  if (mem) {
+    in = std::span(mem + e.data_offset, static_cast<std::size_t>(e.csize));
   } else {
     copy.resize(static_cast<std::size_t>(e.csize));
     src.read(e.data_offset, copy);
     in = copy;
   }
-  if (e.chunk_csizes.size() > 1 && inflate_chunked(src, e, in, out, threads)) return;
   inflate_whole(src, e, in, out, 0);
   check_crc(src, e, crc32(0, out));
 }

@@ -1,7 +1,9 @@
 // .npz reading against archives made by NumPy, CPython's zipfile, Info-ZIP and
 // 7-Zip (tests/data/generate_npz.py), and writing checked by NumPy and `unzip -t`.
+#include "golden_support.hpp"
 #include "npz_test_util.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -415,6 +417,42 @@ TEST(npz_read, npio_chunked_members_inflate_in_parallel_and_serially) {
     ASSERT_EQ(all.size(), 1u);
     EXPECT_TRUE(all[0].second.equal(arrays[0].second));
   }
+  fs::remove_all(dir);
+}
+
+// Each worker reads its own chunk (from the file, or from memory) and checks
+// the chunk's end marker; a damaged chunk is a typed error, in either place.
+TEST(npz_read, npio_chunked_members_from_memory_and_damaged) {
+  const auto dir = temp_dir("chunks2");
+  std::vector<std::uint8_t> v(3u << 20);
+  std::mt19937 rng(5);
+  for (auto& x : v)
+    x = static_cast<std::uint8_t>(rng() % 13);
+  const npio::array a = npio::array::from(v, npio::shape_t{std::int64_t(v.size())});
+  npio::savez_compressed(dir / "c.npz", {{"v", a}});
+  auto bytes = read_file(dir / "c.npz");
+  EXPECT_TRUE(npio::load(std::span<const std::byte>(bytes)).npz().at("v").equal(a));
+  // The first chunk's end marker (00 00 00 ff ff, an empty stored block).
+  const std::byte marker[5] = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0xff},
+                               std::byte{0xff}};
+  const auto at = std::search(bytes.begin() + 30, bytes.end(), marker, marker + 5);
+  ASSERT_NE(at, bytes.end());
+  auto damaged = bytes;
+  damaged[static_cast<std::size_t>(at - bytes.begin()) + 4] = std::byte{0xfe};
+  write_file(dir / "d.npz", damaged);
+  for (unsigned t : {1u, 2u}) {
+    EXPECT_EQ(npio_test::code_of([&] { (void)npio::npz_file::open(dir / "d.npz").load_all(t); }),
+              npio::errc::zip_bad_archive);
+  }
+  EXPECT_EQ(npio_test::code_of(
+                [&] { (void)npio::load(std::span<const std::byte>(damaged)).npz().at("v"); }),
+            npio::errc::zip_bad_archive);
+  // A bit flipped inside the second chunk: bad data or a CRC mismatch.
+  auto flipped = bytes;
+  flipped[static_cast<std::size_t>(at - bytes.begin()) + 100] ^= std::byte{0x10};
+  write_file(dir / "f.npz", flipped);
+  const auto e = npio_test::code_of([&] { (void)npio::npz_file::open(dir / "f.npz").at("v"); });
+  EXPECT_TRUE(e == npio::errc::zip_bad_archive || e == npio::errc::zip_crc) << static_cast<int>(e);
   fs::remove_all(dir);
 }
 
