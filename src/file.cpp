@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <dirent.h>
+#include <exception>
 #include <fcntl.h>
 #include <mutex>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace npio {
 inline namespace v1 {
@@ -94,6 +96,65 @@ std::size_t pread_full(int fd, std::byte* dst, std::size_t n, std::uint64_t offs
     }
     if (r == 0) break;
     got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
+// Reads into fresh memory of at least this many bytes go on several threads:
+// the page faults (the kernel zeroing each new page) and copies of one
+// thread take about twice as long as two threads' here (1 GiB: 0.19-0.20 s
+// wall on one, 0.115-0.12 s on two, for 14% more CPU time). Into memory
+// already faulted in (load_into) a read is bound by memory bandwidth: two
+// threads cut 23% of the wall time for 40% more CPU, so it stays on one.
+// Each part is at least half of this.
+constexpr std::size_t parallel_read_min = std::size_t(32) << 20;
+constexpr unsigned parallel_read_max_threads = 4;
+
+std::size_t pread_parallel(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
+                           const std::filesystem::path& path) {
+  const unsigned hw = std::thread::hardware_concurrency();
+  const std::size_t parts =
+      std::min<std::size_t>({hw ? hw : 1, parallel_read_max_threads, n / (parallel_read_min / 2)});
+  if (parts <= 1) return pread_full(fd, dst, n, offset, path);
+  // Parts start on 2 MiB boundaries of the destination where they can, so
+  // that no huge page is faulted in by two threads.
+  const std::size_t step =
+      ((n / parts) + (std::size_t(2) << 20) - 1) & ~((std::size_t(2) << 20) - 1);
+  struct part {
+    std::size_t at = 0, size = 0, got = 0;
+    std::exception_ptr err;
+  };
+  std::vector<part> work;
+  for (std::size_t at = 0; at < n; at += step)
+    work.push_back({at, std::min(step, n - at), 0, nullptr});
+  auto run = [&](part& w) {
+    try {
+      w.got = pread_full(fd, dst + w.at, w.size, offset + w.at, path);
+    } catch (...) {
+      w.err = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(work.size() - 1);
+  for (std::size_t i = 1; i < work.size(); ++i) {
+    try {
+      threads.emplace_back(run, std::ref(work[i]));
+    } catch (const std::system_error&) {
+      break; // no more threads: this one reads what is left
+    }
+  }
+  run(work[0]);
+  for (std::size_t i = threads.size() + 1; i < work.size(); ++i)
+    run(work[i]);
+  for (auto& t : threads)
+    t.join();
+  // The bytes read without a gap from the start: a part that came back short
+  // met the end of a file that shrank meanwhile.
+  std::size_t got = 0;
+  for (const auto& w : work) {
+    if (w.err) std::rethrow_exception(w.err);
+    got += w.got;
+    if (w.got < w.size) break;
   }
   return got;
 }

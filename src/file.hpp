@@ -60,6 +60,10 @@ std::size_t read_some(int fd, std::byte* dst, std::size_t n, const std::filesyst
 /// Reads up to n bytes at `offset` (fewer only at end of file).
 std::size_t pread_full(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
                        const std::filesystem::path& path);
+/// pread_full, on several threads when n is large (tens of MiB), for fresh
+/// destination memory: the bytes read without a gap from the start.
+std::size_t pread_parallel(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
+                           const std::filesystem::path& path);
 /// Writes all n bytes; throws io_error (ENOSPC, EFBIG, ...).
 void write_full(int fd, const std::byte* src, std::size_t n, const std::filesystem::path& path);
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace npio {
@@ -79,7 +80,7 @@ public:
       at_ += got;
     }
     if (got < n && (!sized() || *left_ > 0)) {
-      const std::size_t more = detail::read_full(fd_.get(), dst + got, n - got, path_);
+      const std::size_t more = read_on(dst + got, n - got);
       if (left_) *left_ -= std::min<std::uint64_t>(*left_, more);
       consumed_ += more;
       got += more;
@@ -96,6 +97,17 @@ public:
   }
 
 private:
+  // Reads past the buffer; a large read of a regular file by offset, on
+  // several threads, then moves the file position past it.
+  std::size_t read_on(std::byte* dst, std::size_t n) {
+    if (!left_ || n < (std::size_t(32) << 20)) return detail::read_full(fd_.get(), dst, n, path_);
+    const std::uint64_t at = end_ + consumed_;
+    const std::size_t more = detail::pread_parallel(fd_.get(), dst, n, at, path_);
+    if (::lseek(fd_.get(), static_cast<off_t>(at + more), SEEK_SET) < 0)
+      detail::throw_os_error("cannot seek", path_, errno);
+    return more;
+  }
+
   // Whether the file has a size (a regular file); sets the bytes in the file
   // not yet read from it. Asked before any read past the buffer.
   bool sized() const {

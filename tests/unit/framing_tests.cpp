@@ -7,6 +7,7 @@
 
 #include "golden_support.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -200,6 +201,26 @@ TEST(framing, a_fifo_is_read_to_its_end) {
     EXPECT_EQ(a.to_vector<std::int32_t>(), want);
   }
   ::signal(SIGPIPE, old_pipe);
+}
+
+// A large .npy is read on several threads, by offset, in parts that start on
+// 2 MiB boundaries: every part lands in its place (an odd size leaves a short
+// last part), and a file cut short is refused before anything is read.
+TEST(framing, a_large_load_reads_every_part) {
+  temp_dir d;
+  const std::int64_t n = (std::int64_t(72) << 20) / 4 + 12345; // about 72 MiB of int32
+  std::vector<std::int32_t> v(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<std::int32_t>(i * 2654435761u);
+  npio::save(d / "big.npy", npio::array::from(v, shape_t{n}));
+  for (auto m : {mmap_mode::none, mmap_mode::r}) {
+    const npio::array a = npio::load(d / "big.npy", with(m));
+    ASSERT_EQ(a.size(), n);
+    const auto got = a.view<std::int32_t>();
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), v.begin()));
+  }
+  std::filesystem::resize_file(d / "big.npy", std::filesystem::file_size(d / "big.npy") - 4);
+  EXPECT_EQ(code_of([&] { (void)npio::load(d / "big.npy"); }), errc::truncated);
 }
 
 // One limit: every reader refuses a header over max_header_size the same way,
