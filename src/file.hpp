@@ -78,15 +78,20 @@ public:
   const std::filesystem::path& target() const noexcept { return target_; }
   /// Reserves space up front (fast path on ext4/xfs; disk-full shows here).
   void reserve(std::uint64_t bytes);
-  void write(std::span<const std::byte> bytes) {
-    write_full(fd(), bytes.data(), bytes.size(), target_);
-  }
+  /// Writes at the end, first dropping the replaced file's cached pages at
+  /// the same offsets (a large replaced file: see file.cpp).
+  void write(std::span<const std::byte> bytes);
+  /// Drops the replaced file's cached pages now: for writers that write
+  /// through fd() instead of write().
+  void drop_old_cache();
   /// Optionally fsyncs, then renames over the target.
   void commit(bool sync = false);
 
 private:
   std::filesystem::path target_, real_, temp_; // real_: target_ with symbolic links followed
   fd_handle fd_;
+  fd_handle old_cache_;       // the large file being replaced, read-only, until commit
+  std::uint64_t written_ = 0; // bytes written through write()
   bool done_ = false;
   bool release_old_ = false; // the file replaced is large: free it off the caller's path
   dev_t old_dev_ = 0;

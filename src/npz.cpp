@@ -465,6 +465,7 @@ void write_archive(const std::filesystem::path& path, std::span<const npz_member
     }
     detail::atomic_file f(target);
     if (!options.compress) f.reserve(total + 22);
+    f.drop_old_cache(); // the zip writer writes through the descriptor
     const auto wo = write_options_of(options);
     zip::writer w(f.fd(), target.string());
     w.add(members, wo);

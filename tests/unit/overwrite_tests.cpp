@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -301,6 +302,69 @@ TEST(Overwrite, ManyOverwritesStayBounded) {
     npio::save(dir / ("f" + std::to_string(i % 3) + ".npy"), filled(i));
   npio::flush_releases();
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"f0.npy", "f1.npy", "f2.npy"}));
+  EXPECT_FALSE(has_temp(dir));
+}
+
+// cachestat(2) of an open file (Linux 6.5): pages cached, and dirty. Returns
+// false where the kernel has no cachestat.
+bool cache_counts(int fd, std::uint64_t& cached, std::uint64_t& dirty) {
+  struct {
+    std::uint64_t off = 0, len = 0;
+  } range;
+  struct {
+    std::uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } c{};
+  if (::syscall(451, fd, &range, &c, 0) != 0) return false;
+  cached = c.cache;
+  dirty = c.dirty;
+  return true;
+}
+
+TEST(Overwrite, DropsTheCacheOfACleanOldFileOnly) {
+  // The writes of the new file reuse the pages of the old one's cache, as
+  // O_TRUNC gives them to np.save: a clean old file's cached pages are
+  // dropped as the new file is written. A dirty one's are left alone
+  // (dropping would start writing back a file about to go). The old file is
+  // held open here, so its pages can be counted after the rename.
+  temp_dir dir;
+  const fs::path p = dir / "c.npy";
+  npio::save(p, filled(1));
+  const int held = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::fsync(held), 0);
+  std::vector<char> sink(1 << 20);
+  while (::read(held, sink.data(), sink.size()) > 0) {
+  }
+  std::uint64_t cached = 0, dirty = 0;
+  const bool have_cachestat = cache_counts(held, cached, dirty);
+  if (have_cachestat) {
+    EXPECT_GT(cached, 256u);
+    EXPECT_EQ(dirty, 0u);
+  }
+  npio::save(p, filled(2));
+  EXPECT_EQ(uniform_value(p), 2);
+  if (have_cachestat) {
+    ASSERT_TRUE(cache_counts(held, cached, dirty));
+    EXPECT_LT(cached, 16u) << "the clean old file's cache was not dropped";
+  }
+  ::close(held);
+  // A dirty old file (just written, not yet written back): its pages stay
+  // dirty, no writeback of them is started.
+  const int held2 = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held2, 0);
+  std::uint64_t dirty_before = 0;
+  if (have_cachestat) {
+    ASSERT_TRUE(cache_counts(held2, cached, dirty_before));
+  }
+  npio::save(p, filled(3));
+  if (have_cachestat) {
+    ASSERT_TRUE(cache_counts(held2, cached, dirty));
+    EXPECT_GT(dirty_before, 256u);
+    EXPECT_GE(dirty, dirty_before / 2) << "writeback of the dirty old file was started";
+  }
+  EXPECT_EQ(uniform_value(p), 3);
+  ::close(held2);
+  npio::flush_releases();
   EXPECT_FALSE(has_temp(dir));
 }
 
