@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <npio/error.hpp>
 #include <optional>
 #include <span>
@@ -90,8 +91,15 @@ public:
 private:
   std::filesystem::path target_, real_, temp_; // real_: target_ with symbolic links followed
   fd_handle fd_;
+  // Drops the old file's cached pages up to `end` (in whole pieces), here.
+  void drop_old_to(std::uint64_t end);
+
   fd_handle old_cache_;       // the large file being replaced, read-only, until commit
   std::uint64_t written_ = 0; // bytes written through write()
+  std::uint64_t dropped_ = 0; // the old file's cache is dropped below this offset
+  std::uint64_t old_size_ = 0;
+  struct dropper; // a helper thread dropping the old cache a piece ahead of the writes
+  std::unique_ptr<dropper> dropper_;
   bool done_ = false;
   bool release_old_ = false; // the file replaced is large: free it off the caller's path
   dev_t old_dev_ = 0;

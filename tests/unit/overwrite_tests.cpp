@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <npio/npio.hpp>
 #include <random>
+#include <span>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -364,6 +365,44 @@ TEST(Overwrite, DropsTheCacheOfACleanOldFileOnly) {
   }
   EXPECT_EQ(uniform_value(p), 3);
   ::close(held2);
+  npio::flush_releases();
+  EXPECT_FALSE(has_temp(dir));
+}
+
+TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
+  // Over 128 MiB a helper thread drops the old file's cache a piece (64 MiB)
+  // ahead of the writes; a writer abandoned halfway stops and joins it, and
+  // leaves the old file whole.
+  temp_dir dir;
+  const fs::path p = dir / "l.npy";
+  constexpr std::int64_t n = (std::int64_t(200) << 20) / 8; // 200 MiB of float64
+  npio::save(p, filled(1, n));
+  const int held = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::fsync(held), 0);
+  std::vector<char> sink(1 << 20);
+  while (::read(held, sink.data(), sink.size()) > 0) {
+  }
+  {
+    npio::npy_writer w(p, npio::dtype::parse("<f8"), npio::shape_t{n});
+    const std::vector<double> part(std::size_t(96) << 17, 7.0); // 96 MiB
+    w.write(std::as_bytes(std::span(part)));
+  } // abandoned: not committed
+  EXPECT_EQ(uniform_value(p), 1);
+  EXPECT_FALSE(has_temp(dir));
+  // The pages the helper dropped are read again: the old file is intact.
+  ASSERT_EQ(::lseek(held, 0, SEEK_SET), 0);
+  while (::read(held, sink.data(), sink.size()) > 0) {
+  }
+  std::uint64_t cached = 0, dirty = 0;
+  const bool have_cachestat = cache_counts(held, cached, dirty);
+  npio::save(p, filled(2, n));
+  EXPECT_EQ(uniform_value(p), 2);
+  if (have_cachestat) {
+    ASSERT_TRUE(cache_counts(held, cached, dirty));
+    EXPECT_LT(cached, 64u) << "the large old file's cache was not dropped";
+  }
+  ::close(held);
   npio::flush_releases();
   EXPECT_FALSE(has_temp(dir));
 }
