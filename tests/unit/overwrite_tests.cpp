@@ -370,7 +370,7 @@ TEST(Overwrite, DropsTheCacheOfACleanOldFileOnly) {
 }
 
 TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
-  // Over 128 MiB a helper thread drops the old file's cache a piece (64 MiB)
+  // Over 32 MiB a helper thread drops the old file's cache a piece (16 MiB)
   // ahead of the writes; a writer abandoned halfway stops and joins it, and
   // leaves the old file whole.
   temp_dir dir;
