@@ -394,12 +394,20 @@ TEST(npz_append, adds_and_replaces_without_rewriting) {
   fs::remove_all(dir);
 }
 
+namespace {
+// n random bytes below `below`: data that deflates into several chunks.
+std::vector<std::uint8_t> random_small_bytes(std::size_t n, unsigned seed, unsigned below) {
+  std::vector<std::uint8_t> v(n);
+  std::mt19937 rng(seed);
+  for (auto& x : v)
+    x = static_cast<std::uint8_t>(rng() % below);
+  return v;
+}
+} // namespace
+
 TEST(npz_read, npio_chunked_members_inflate_in_parallel_and_serially) {
   const auto dir = temp_dir("chunks");
-  std::vector<std::uint8_t> v(5u << 20);
-  std::mt19937 rng(3);
-  for (auto& x : v)
-    x = static_cast<std::uint8_t>(rng() % 11);
+  const std::vector<std::uint8_t> v = random_small_bytes(5u << 20, 3, 11);
   const std::vector<npio::named_array> arrays{
       {"v", npio::array::from(v, npio::shape_t{std::int64_t(v.size())})}};
   npio::savez_compressed(dir / "c.npz", arrays);
@@ -424,10 +432,7 @@ TEST(npz_read, npio_chunked_members_inflate_in_parallel_and_serially) {
 // the chunk's end marker; a damaged chunk is a typed error, in either place.
 TEST(npz_read, npio_chunked_members_from_memory_and_damaged) {
   const auto dir = temp_dir("chunks2");
-  std::vector<std::uint8_t> v(3u << 20);
-  std::mt19937 rng(5);
-  for (auto& x : v)
-    x = static_cast<std::uint8_t>(rng() % 13);
+  const std::vector<std::uint8_t> v = random_small_bytes(3u << 20, 5, 13);
   const npio::array a = npio::array::from(v, npio::shape_t{std::int64_t(v.size())});
   npio::savez_compressed(dir / "c.npz", {{"v", a}});
   auto bytes = read_file(dir / "c.npz");
