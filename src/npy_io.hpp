@@ -54,13 +54,15 @@ public:
   }
 };
 
-// A file read through one 4 KiB buffer: the first read() brings the preamble,
-// the header and (for small files) all the data, so a small .npy costs open,
-// one read, fstat and close; bulk data then goes straight to its destination.
-// The first fill is one read(), not a loop to the end of the file: whether a
-// short read met the end is the size's to say (one fstat, when first needed,
-// and shared with a map of the file), not a second read() returning 0. A
-// FIFO or character device has no size: it is read as a stream, to its end.
+// A file read through one 4 KiB buffer: the first read brings the preamble,
+// the header and (for small files) all the data; bulk data then goes
+// straight to its destination. The first fill is one pread at offset 0: a
+// pread that comes back short has met the end of the file (files that can
+// seek, as the kernel reads regular files and block devices), so a small .npy
+// costs open, pread and close, and a map of it open, pread, mmap and close,
+// without fstat. A file larger than the buffer asks fstat for its size, once
+// (shared with a map). A pipe or FIFO cannot pread (ESPIPE): it is read with
+// read() as a stream, to its end.
 class fd_source final : public source {
 public:
   int fd() const noexcept { return fd_.get(); }
@@ -72,7 +74,7 @@ public:
     std::size_t got = 0;
     if (!filled_) {
       filled_ = true;
-      if (n < buf_.size()) end_ = detail::read_some(fd_.get(), buf_.data(), buf_.size(), path_);
+      if (n < buf_.size()) fill_first();
     }
     if (at_ < end_) {
       got = std::min(n, end_ - at_);
@@ -97,11 +99,33 @@ public:
   }
 
 private:
-  // Reads past the buffer; a large read of a regular file by offset, on
-  // several threads, then moves the file position past it.
+  void fill_first() {
+    for (;;) {
+      const ssize_t r = ::pread(fd_.get(), buf_.data(), buf_.size(), 0);
+      if (r >= 0) {
+        end_ = static_cast<std::size_t>(r);
+        by_offset_ = true;
+        if (end_ < buf_.size()) { // the whole file
+          left_ = 0;
+          stat_done_ = true;
+        }
+        return;
+      }
+      if (errno == ESPIPE) break;
+      if (errno != EINTR) detail::throw_os_error("read failed", path_, errno);
+    }
+    end_ = detail::read_some(fd_.get(), buf_.data(), buf_.size(), path_);
+  }
+
+  // Reads past the buffer: by offset after a pread (a large read of a
+  // regular file on several threads), else at the file position.
   std::size_t read_on(std::byte* dst, std::size_t n) {
-    if (!left_ || n < (std::size_t(32) << 20)) return detail::read_full(fd_.get(), dst, n, path_);
     const std::uint64_t at = end_ + consumed_;
+    const bool parallel = left_ && n >= (std::size_t(32) << 20);
+    if (by_offset_)
+      return parallel ? detail::pread_parallel(fd_.get(), dst, n, at, path_)
+                      : detail::pread_full(fd_.get(), dst, n, at, path_);
+    if (!parallel) return detail::read_full(fd_.get(), dst, n, path_);
     const std::size_t more = detail::pread_parallel(fd_.get(), dst, n, at, path_);
     if (::lseek(fd_.get(), static_cast<off_t>(at + more), SEEK_SET) < 0)
       detail::throw_os_error("cannot seek", path_, errno);
@@ -131,6 +155,7 @@ private:
   std::size_t at_ = 0, end_ = 0;
   std::uint64_t consumed_ = 0; // read past the buffer
   bool filled_ = false;
+  bool by_offset_ = false; // the first fill was a pread: read on by offset
 };
 
 class span_source final : public source {

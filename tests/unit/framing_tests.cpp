@@ -203,6 +203,29 @@ TEST(framing, a_fifo_is_read_to_its_end) {
   ::signal(SIGPIPE, old_pipe);
 }
 
+// The first read is one pread of 4 KiB: a short one is the whole file, a
+// full one asks fstat for the rest. Files around that size load whole, with
+// and without a map, and one byte short is refused.
+TEST(framing, files_around_the_first_read) {
+  temp_dir d;
+  for (const std::int64_t total : {std::int64_t(4095), std::int64_t(4096), std::int64_t(4097),
+                                   std::int64_t(8192), std::int64_t(8193)}) {
+    SCOPED_TRACE(total);
+    const std::int64_t n = total - 128; // the header of a 1-d uint8 array is 128 bytes
+    std::vector<std::uint8_t> v(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<std::uint8_t>(i * 31 + 7);
+    const fs::path p = d / ("f" + std::to_string(total) + ".npy");
+    npio::save(p, npio::array::from(v, shape_t{n}));
+    ASSERT_EQ(static_cast<std::int64_t>(fs::file_size(p)), total);
+    for (auto m : {mmap_mode::none, mmap_mode::r, mmap_mode::c})
+      EXPECT_EQ(npio::load(p, with(m)).array().to_vector<std::uint8_t>(), v);
+    fs::resize_file(p, static_cast<std::uintmax_t>(total - 1));
+    for (auto m : {mmap_mode::none, mmap_mode::r})
+      EXPECT_EQ(code_of([&] { (void)npio::load(p, with(m)); }), errc::truncated);
+  }
+}
+
 // A large .npy is read on several threads, by offset, in parts that start on
 // 2 MiB boundaries: every part lands in its place (an odd size leaves a short
 // last part), and a file cut short is refused before anything is read.
