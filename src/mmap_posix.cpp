@@ -81,10 +81,10 @@ array open_memmap(const std::filesystem::path& path, const memmap_options& optio
       const std::string head =
           format_header(probe.dtype(), full, options.fortran_order, options.version);
       detail::atomic_file f(path);
+      f.drop_old_cache(); // the map's pages, written later, can reuse them
       f.write(std::as_bytes(std::span(head)));
       if (::ftruncate(f.fd(), static_cast<off_t>(head.size() + n)) != 0)
         detail::throw_os_error("cannot size", path, errno);
-      f.drop_old_cache(); // the map's pages, written later, can reuse them
       f.commit();
     }
     const int oflags = mode == mmap_mode::r || mode == mmap_mode::c ? O_RDONLY : O_RDWR;

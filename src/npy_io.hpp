@@ -117,19 +117,15 @@ private:
     end_ = detail::read_some(fd_.get(), buf_.data(), buf_.size(), path_);
   }
 
-  // Reads past the buffer: by offset after a pread (a large read of a
-  // regular file on several threads), else at the file position.
+  // Reads past the buffer: by offset once the first fill was a pread or the
+  // file is known to be regular (pread_parallel puts a large read of a
+  // regular file on several threads), else at the file position (a stream).
   std::size_t read_on(std::byte* dst, std::size_t n) {
+    if (left_) by_offset_ = true;
+    if (!by_offset_) return detail::read_full(fd_.get(), dst, n, path_);
     const std::uint64_t at = end_ + consumed_;
-    const bool parallel = left_ && n >= (std::size_t(32) << 20);
-    if (by_offset_)
-      return parallel ? detail::pread_parallel(fd_.get(), dst, n, at, path_)
-                      : detail::pread_full(fd_.get(), dst, n, at, path_);
-    if (!parallel) return detail::read_full(fd_.get(), dst, n, path_);
-    const std::size_t more = detail::pread_parallel(fd_.get(), dst, n, at, path_);
-    if (::lseek(fd_.get(), static_cast<off_t>(at + more), SEEK_SET) < 0)
-      detail::throw_os_error("cannot seek", path_, errno);
-    return more;
+    return left_ ? detail::pread_parallel(fd_.get(), dst, n, at, path_)
+                 : detail::pread_full(fd_.get(), dst, n, at, path_);
   }
 
   // Whether the file has a size (a regular file); sets the bytes in the file
@@ -155,7 +151,7 @@ private:
   std::size_t at_ = 0, end_ = 0;
   std::uint64_t consumed_ = 0; // read past the buffer
   bool filled_ = false;
-  bool by_offset_ = false; // the first fill was a pread: read on by offset
+  bool by_offset_ = false; // read on by offset (the file position is not kept)
 };
 
 class span_source final : public source {

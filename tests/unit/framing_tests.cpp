@@ -226,6 +226,22 @@ TEST(framing, files_around_the_first_read) {
   }
 }
 
+// The first read's errors other than "cannot pread" (a pipe) are typed and
+// name the file: a directory opens, but reading it fails.
+TEST(framing, a_directory_is_a_read_error) {
+  temp_dir d;
+  for (auto m : {mmap_mode::none, mmap_mode::r}) {
+    try {
+      (void)npio::load(d.path(), with(m));
+      ADD_FAILURE() << "a directory loaded";
+    } catch (const npio::error& e) {
+      EXPECT_EQ(e.code(), errc::io_error);
+      EXPECT_NE(std::string(e.what()).find(d.path().string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Is a directory"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // A large .npy is read on several threads, by offset, in parts that start on
 // 2 MiB boundaries: every part lands in its place (an odd size leaves a short
 // last part), and a file cut short is refused before anything is read.

@@ -408,9 +408,10 @@ TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
 }
 
 TEST(Overwrite, ConcurrentWritersFillTheQueue) {
-  // Four threads overwriting their own big files: each save queues a drop of
-  // the old file's cache (ahead of the closes) or, with the queue full, drops
-  // it itself; closes wait for room. Readers see an old or a new file whole.
+  // Four threads overwriting their own big files: each save drops its old
+  // file's cache as it writes and hands the old file to the release thread,
+  // whose queue of 4 fills (closes wait for room). Readers see an old or a
+  // new file whole.
   temp_dir dir;
   constexpr int writers = 4, rounds = 6;
   for (int w = 0; w < writers; ++w)
