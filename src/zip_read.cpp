@@ -15,6 +15,7 @@
 #include <lzma.h>
 #include <mutex>
 #include <sys/stat.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <unordered_set>
@@ -471,8 +472,13 @@ void parallel_for(std::size_t n, unsigned threads, const std::function<void(std:
   };
   std::vector<std::thread> pool;
   pool.reserve(workers - 1);
-  for (std::size_t t = 1; t < workers; ++t)
-    pool.emplace_back(run);
+  for (std::size_t t = 1; t < workers; ++t) {
+    try {
+      pool.emplace_back(run);
+    } catch (const std::system_error&) {
+      break; // no more threads: the ones started and this one do it all
+    }
+  }
   run();
   for (auto& t : pool)
     t.join();

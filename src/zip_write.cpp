@@ -14,6 +14,7 @@
 #include <libdeflate.h>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <zlib.h>
@@ -277,10 +278,18 @@ public:
   task_queue& operator=(const task_queue&) = delete;
   ~task_queue() { shutdown(); }
 
-  // Starts n workers, each running work(queue) until next() is empty.
-  template <class Work> void start(std::size_t n, Work work) {
-    for (std::size_t t = 0; t < n; ++t)
-      pool_.emplace_back(work);
+  // Starts up to n workers, each running work() until next() is empty, and
+  // returns how many started: as many as the system gave threads for (none
+  // at all when it gives none; then the writer runs each task itself).
+  template <class Work> std::size_t start(std::size_t n, Work work) {
+    for (std::size_t t = 0; t < n; ++t) {
+      try {
+        pool_.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;
+      }
+    }
+    return pool_.size();
   }
   // Worker: the next task's index, once it is within the window; nullopt when
   // the tasks are done or the queue stopped.
@@ -437,21 +446,31 @@ void writer::add(const std::vector<member_source>& members, const write_options&
     plan_member(members[m], m, options, level, plans[m], tasks);
   }
 
+  auto run = [&](std::size_t i, chunk_compressor& comp, std::vector<std::byte>& joined) {
+    const task& t = tasks[i];
+    done r;
+    try {
+      run_task(t, members[t.member], plans[t.member], options.compress, comp, joined, r);
+    } catch (...) {
+      r.err = std::current_exception();
+    }
+    return r;
+  };
   task_queue queue(tasks.size(), threads);
-  queue.start(std::min<std::size_t>(threads, tasks.size()), [&] {
+  const std::size_t workers = queue.start(std::min<std::size_t>(threads, tasks.size()), [&] {
     chunk_compressor comp(level);
     std::vector<std::byte> joined;
-    while (const auto i = queue.next()) {
-      const task& t = tasks[*i];
-      done r;
-      try {
-        run_task(t, members[t.member], plans[t.member], options.compress, comp, joined, r);
-      } catch (...) {
-        r.err = std::current_exception();
-      }
-      queue.put(*i, std::move(r));
-    }
+    while (const auto i = queue.next())
+      queue.put(*i, run(*i, comp, joined));
   });
+  // Without workers (no thread to be had) the tasks run here, one by one.
+  std::optional<chunk_compressor> own_comp;
+  std::vector<std::byte> own_joined;
+  auto result = [&](std::size_t i) {
+    if (workers > 0) return queue.take(i);
+    if (!own_comp) own_comp.emplace(level);
+    return run(i, *own_comp, own_joined);
+  };
 
   std::uint64_t all_bytes = 0, done_bytes = 0;
   for (const auto& p : plans)
@@ -471,7 +490,7 @@ void writer::add(const std::vector<member_source>& members, const write_options&
     e.method = stored ? method_stored : method_deflate;
     for (std::size_t k = 0; k < p.ntasks; ++k) {
       const std::size_t i = p.first_task + k;
-      done r = queue.take(i);
+      done r = result(i);
       if (r.err) std::rethrow_exception(r.err);
       const task& t = tasks[i];
       const std::uint64_t len = t.end - t.begin;
