@@ -449,6 +449,11 @@ void tidy_directory(const std::filesystem::path& dir) {
 // here, a piece each time the writes reach the next one.
 constexpr std::uint64_t drop_step = std::uint64_t(16) << 20;
 
+// Sizes to drop up to: whole pages, whatever their size (up to 64 KiB).
+constexpr std::uint64_t round_up_64k(std::uint64_t n) {
+  return (n + 0xFFFF) & ~std::uint64_t(0xFFFF);
+}
+
 // The helper: drops the old file's pieces from `from` to `end`, each once
 // the writer has allowed it (`allowed` past its start).
 struct atomic_file::dropper {
@@ -462,7 +467,8 @@ struct atomic_file::dropper {
             for (std::uint64_t a = allowed.load(); a <= at && !stop; a = allowed.load())
               allowed.wait(a);
             if (stop) return;
-            (void)::posix_fadvise(old, static_cast<off_t>(at), static_cast<off_t>(drop_step),
+            (void)::posix_fadvise(old, static_cast<off_t>(at),
+                                  static_cast<off_t>(std::min(drop_step, end - at)),
                                   POSIX_FADV_DONTNEED);
           }
         }) {}
@@ -524,7 +530,7 @@ atomic_file::atomic_file(const std::filesystem::path& target)
       // lets np.save do. Readers and maps of the old file are unaffected.
       old_cache_ = fd_handle(::open(real_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
       if (old_cache_ && !worth_dropping(old_cache_.get())) old_cache_ = fd_handle();
-      old_size_ = static_cast<std::uint64_t>(st.st_size);
+      old_size_ = round_up_64k(static_cast<std::uint64_t>(st.st_size));
     }
   }
 }
@@ -547,9 +553,10 @@ atomic_file::~atomic_file() {
 void atomic_file::drop_old_to(std::uint64_t end) {
   end = std::min(end, old_size_);
   while (dropped_ < end) {
-    (void)::posix_fadvise(old_cache_.get(), static_cast<off_t>(dropped_),
-                          static_cast<off_t>(drop_step), POSIX_FADV_DONTNEED);
-    dropped_ += drop_step;
+    const std::uint64_t n = std::min(drop_step, old_size_ - dropped_);
+    (void)::posix_fadvise(old_cache_.get(), static_cast<off_t>(dropped_), static_cast<off_t>(n),
+                          POSIX_FADV_DONTNEED);
+    dropped_ += n;
   }
 }
 
@@ -582,12 +589,16 @@ void atomic_file::write(std::span<const std::byte> bytes) {
 void atomic_file::drop_old_cache() {
   if (!old_cache_) return;
   dropper_.reset();
-  (void)::posix_fadvise(old_cache_.get(), 0, 0, POSIX_FADV_DONTNEED);
+  (void)::posix_fadvise(old_cache_.get(), 0, static_cast<off_t>(old_size_), POSIX_FADV_DONTNEED);
   old_cache_ = fd_handle();
 }
 
 void atomic_file::reserve(std::uint64_t bytes) {
   if (bytes == 0) return;
+  // The writes need as many pages as the new file has: only that much of the
+  // old file's cache is dropped (a 1 KiB save over a 1 GiB file drops 64 KiB
+  // and starts no helper); the rest goes when the release thread frees it.
+  if (old_cache_ && written_ == 0) old_size_ = std::min(old_size_, round_up_64k(bytes));
   if (::fallocate(fd_.get(), 0, 0, static_cast<off_t>(bytes)) != 0) {
     const int e = errno;
     if (e == ENOSPC || e == EFBIG || e == EDQUOT)

@@ -97,6 +97,8 @@ private:
   fd_handle old_cache_;       // the large file being replaced, read-only, until commit
   std::uint64_t written_ = 0; // bytes written through write()
   std::uint64_t dropped_ = 0; // the old file's cache is dropped below this offset
+  // The old file's cache is dropped up to here: its size, or the new file's
+  // when smaller and known (reserve), in whole 64 KiB.
   std::uint64_t old_size_ = 0;
   struct dropper; // a helper thread dropping the old cache a piece ahead of the writes
   std::unique_ptr<dropper> dropper_;

@@ -407,6 +407,49 @@ TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
   EXPECT_FALSE(has_temp(dir));
 }
 
+TEST(Overwrite, DropsOnlyAsMuchOfTheOldCacheAsTheNewFileNeeds) {
+  // The writes reuse as many pages as the new file has (in whole 64 KiB); the
+  // rest of the old file's cache is freed with it on the release thread.
+  temp_dir dir;
+  const fs::path p = dir / "m.npy";
+  constexpr std::int64_t old_n = (std::int64_t(64) << 20) / 8; // 64 MiB of float64
+  auto cached_old_file = [&](int& fd, std::uint64_t& cached) {
+    npio::save(p, filled(1, old_n));
+    npio::flush_releases();
+    fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) return false;
+    std::vector<char> sink(1 << 20);
+    while (::read(fd, sink.data(), sink.size()) > 0) {
+    }
+    std::uint64_t dirty = 0;
+    return cache_counts(fd, cached, dirty);
+  };
+  int held = -1;
+  std::uint64_t before = 0, after = 0, dirty = 0;
+  if (!cached_old_file(held, before)) {
+    ::close(held);
+    GTEST_SKIP() << "no cachestat(2) in this kernel";
+  }
+  EXPECT_GT(before, 15000u); // 16384 pages of 4 KiB
+  npio::save(p, filled(2, 128));
+  ASSERT_TRUE(cache_counts(held, after, dirty));
+  EXPECT_GE(after + 16, before) << "a 1 KiB save dropped more than 64 KiB of the old cache";
+  EXPECT_EQ(uniform_value(p), 2);
+  ::close(held);
+
+  ASSERT_TRUE(cached_old_file(held, before));
+  npio::save(p, filled(3, (std::int64_t(24) << 20) / 8)); // 24 MiB over 64 MiB
+  ASSERT_TRUE(cache_counts(held, after, dirty));
+  EXPECT_LE(after + (std::uint64_t(24) << 8), before) // 24 MiB in 4 KiB pages
+      << "the pages the writes needed were not dropped";
+  EXPECT_GE(after, std::uint64_t(39) << 8) // 64 - 24 - 1 MiB
+      << "pages past the new file's end were dropped";
+  EXPECT_EQ(uniform_value(p), 3);
+  ::close(held);
+  npio::flush_releases();
+  EXPECT_FALSE(has_temp(dir));
+}
+
 TEST(Overwrite, ConcurrentWritersFillTheQueue) {
   // Four threads overwriting their own big files: each save drops its old
   // file's cache as it writes and hands the old file to the release thread,
