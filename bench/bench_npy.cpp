@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -100,6 +101,7 @@ struct fresh_buffer {
     p = static_cast<std::byte*>(v);
     if (size >= huge) ::madvise(p, size, MADV_HUGEPAGE);
   }
+  fresh_buffer(fresh_buffer&& o) noexcept : p(std::exchange(o.p, nullptr)), n(o.n) {}
   ~fresh_buffer() { std::free(p); }
   fresh_buffer(const fresh_buffer&) = delete;
   fresh_buffer& operator=(const fresh_buffer&) = delete;
@@ -208,23 +210,20 @@ void save_npio(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(a.nbytes()) * state.iterations());
 }
 
-// The same bytes (header and data) with open/write/close; Prealloc: fallocate
-// first, as NumPy's tofile does.
-template <bool Prealloc> void save_write(benchmark::State& state) {
-  const auto& c = cfg();
+// big.npy's bytes, header included, in fresh memory.
+fresh_buffer read_big(const config& c) {
   const int in = ::open(c.big.c_str(), O_RDONLY | O_CLOEXEC);
-  const std::size_t n = file_size(in);
-  fresh_buffer buf(n);
-  read_all(in, buf.p, n);
+  if (in < 0) fail("open " + c.big.string());
+  fresh_buffer buf(file_size(in));
+  read_all(in, buf.p, buf.n);
   ::close(in);
-  const std::string out = (c.out / "save_write.npy").string();
-  auto write_file = [&] {
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail("open");
-    if (Prealloc && ::fallocate(fd, 0, 0, static_cast<off_t>(n)) != 0) fail("fallocate");
-    write_all(fd, buf.p, n);
-    ::close(fd);
-  };
+  return buf;
+}
+
+// Times write_file() making `out` anew (n bytes), as save_npio times a save.
+template <class F>
+void time_new_files(benchmark::State& state, const std::string& out, std::size_t n,
+                    F&& write_file) {
   for (int i = 0; i < 2; ++i) // untimed warm-up, as in save_npio
     write_file(), ::unlink(out.c_str());
   for (auto _ : state) {
@@ -236,6 +235,23 @@ template <bool Prealloc> void save_write(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(n) * state.iterations());
 }
 
+// The same bytes (header and data) with open/write/close; Prealloc: fallocate
+// first, as NumPy's tofile does.
+template <bool Prealloc> void save_write(benchmark::State& state) {
+  const auto& c = cfg();
+  const fresh_buffer buf = read_big(c);
+  const std::size_t n = buf.n;
+  const std::string out = (c.out / "save_write.npy").string();
+  auto write_file = [&] {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail("open");
+    if (Prealloc && ::fallocate(fd, 0, 0, static_cast<off_t>(n)) != 0) fail("fallocate");
+    write_all(fd, buf.p, n);
+    ::close(fd);
+  };
+  time_new_files(state, out, n, write_file);
+}
+
 // Could two threads write one new file faster than one write() stream? The
 // same bytes, fallocate first, the two halves (split on 2 MiB) written by two
 // threads at once: Map false with pwrite() each, Map true by copying into a
@@ -243,11 +259,8 @@ template <bool Prealloc> void save_write(benchmark::State& state) {
 // is NumPy's overwrite over the fastest way here of writing a new file.
 template <bool Map> void save_two_threads(benchmark::State& state) {
   const auto& c = cfg();
-  const int in = ::open(c.big.c_str(), O_RDONLY | O_CLOEXEC);
-  const std::size_t n = file_size(in);
-  fresh_buffer buf(n);
-  read_all(in, buf.p, n);
-  ::close(in);
+  const fresh_buffer buf = read_big(c);
+  const std::size_t n = buf.n;
   const std::string out = (c.out / "save_two_threads.npy").string();
   const std::size_t half = n / 2 & ~((std::size_t(2) << 20) - 1);
   auto write_file = [&] {
@@ -279,15 +292,7 @@ template <bool Map> void save_two_threads(benchmark::State& state) {
     if (Map) ::munmap(map, n);
     ::close(fd);
   };
-  for (int i = 0; i < 2; ++i) // untimed warm-up, as in save_npio
-    write_file(), ::unlink(out.c_str());
-  for (auto _ : state) {
-    write_file();
-    state.PauseTiming();
-    ::unlink(out.c_str());
-    state.ResumeTiming();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(n) * state.iterations());
+  time_new_files(state, out, n, write_file);
 }
 
 // ---- save over an existing file ----------------------------------------------
@@ -350,11 +355,8 @@ void overwrite_npio(benchmark::State& state) {
 // The floor of a plain overwrite: open(O_TRUNC) + write, as np.save does.
 void overwrite_write(benchmark::State& state) {
   const auto& c = cfg();
-  const int in = ::open(c.big.c_str(), O_RDONLY | O_CLOEXEC);
-  const std::size_t n = file_size(in);
-  fresh_buffer buf(n);
-  read_all(in, buf.p, n);
-  ::close(in);
+  const fresh_buffer buf = read_big(c);
+  const std::size_t n = buf.n;
   const fs::path out = c.out / "overwrite_write.npy";
   auto write_file = [&] {
     const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
