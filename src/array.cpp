@@ -11,6 +11,7 @@
 #include <npio/visit.hpp>
 #include <ostream>
 #include <sys/mman.h>
+#include <utility>
 
 namespace npio {
 inline namespace v1 {
@@ -630,7 +631,8 @@ scalar text_scalar(const std::string& text, std::int64_t k, const dtype& to) {
 
 // Structured to structured (can_cast has checked the field counts): field i
 // of the result is field i of this array cast as astype casts it (unsafe),
-// NumPy 1.24's rule; a plain field into a subarray field fills every element.
+// NumPy 1.24's rule, a structured field to a plain one or back included; a
+// plain field into a subarray field fills every element.
 array array::astype_structured(const npio::dtype& dt) const {
   array r(dt, shape_);
   if (size() == 0) return r;
@@ -644,10 +646,6 @@ array array::astype_structured(const npio::dtype& dt) const {
       throw error(errc::type_mismatch, "casting field '" + from[i].name + "' (" + a.str() +
                                            ") to '" + to[i].name + "' (" + b.str() +
                                            ") is not implemented (subarray shapes differ)");
-    if (a.is_structured() != b.is_structured())
-      throw error(errc::type_mismatch, "casting field '" + from[i].name + "' (" + a.str() +
-                                           ") to '" + to[i].name + "' (" + b.str() +
-                                           ") is not implemented (structured and not)");
     const array src = field(from[i].name);
     array dst = r.field(to[i].name);
     const array v = src.astype(dst.dtype()); // a new array: C order, dst's type
@@ -670,6 +668,59 @@ array array::astype_structured(const npio::dtype& dt) const {
   return r;
 }
 
+namespace {
+
+// The items of a (nested) subarray dtype: its innermost base and how many.
+std::pair<npio::dtype, std::int64_t> subarray_items(npio::dtype t) {
+  std::int64_t count = 1;
+  while (t.is_subarray()) {
+    for (const std::int64_t d : t.shape())
+      count *= d;
+    t = npio::dtype(t.base());
+  }
+  return {t, count};
+}
+
+// A structured array of one field to a plain dtype (can_cast has checked the
+// count): that field cast, NumPy 1.24's rule; of a subarray field, each
+// element's first item, as NumPy takes it. A structured field recurses.
+array from_one_field(const array& a, const npio::dtype& dt) {
+  const npio::field& f = a.dtype().fields().front();
+  const auto [base, count] = subarray_items(f.type);
+  const array v = a.field(f.name).astype(dt); // C order, count items an element
+  if (count == 1) return v;
+  array r(dt, a.shape());
+  const std::size_t isz = dt.itemsize();
+  std::byte* out = r.mutable_data();
+  for (std::int64_t k = 0, n = r.size(); k < n; ++k)
+    std::memcpy(out + static_cast<std::size_t>(k) * isz,
+                v.data() + static_cast<std::size_t>(k * count) * isz, isz);
+  return r;
+}
+
+// A plain array to a structured dtype: every field holds each element cast to
+// its type (every item of a subarray field; a structured field recurses), as
+// NumPy assigns a scalar to a record.
+array to_fields(const array& a, const npio::dtype& dt) {
+  array r(dt, a.shape());
+  std::byte* out = r.mutable_data();
+  const std::int64_t n = r.size();
+  for (const npio::field& f : dt.fields()) {
+    const auto [base, count] = subarray_items(f.type);
+    const array v = a.astype(base); // C order
+    const std::size_t isz = base.itemsize();
+    for (std::int64_t k = 0; k < n; ++k) {
+      std::byte* rec = out + static_cast<std::size_t>(k) * dt.itemsize() + f.offset;
+      for (std::int64_t j = 0; j < count; ++j)
+        std::memcpy(rec + static_cast<std::size_t>(j) * isz,
+                    v.data() + static_cast<std::size_t>(k) * isz, isz);
+    }
+  }
+  return r;
+}
+
+} // namespace
+
 array array::astype(const npio::dtype& dt, casting rule) const {
   if (!can_cast(dtype_, dt, rule))
     throw error(errc::type_mismatch,
@@ -681,6 +732,8 @@ array array::astype(const npio::dtype& dt, casting rule) const {
   // field by field: the byte-order path below would swap every field when
   // only some change order
   if (dtype_.is_structured() && dt.is_structured()) return astype_structured(dt);
+  if (dtype_.is_structured() && !dt.is_subarray()) return from_one_field(*this, dt);
+  if (dt.is_structured() && !dtype_.is_subarray()) return to_fields(*this, dt);
   if (dt.to_native() == dtype_.to_native()) {
     // Only the byte order differs: swap, whatever the kind.
     array r = to_native().copy();

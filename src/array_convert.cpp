@@ -198,7 +198,11 @@ int structured_level(const dtype& from, const dtype& to) {
 int cast_level(const dtype& from, const dtype& to) {
   constexpr int unsafe = static_cast<int>(casting::unsafe);
   if (from.is_structured() && to.is_structured()) return structured_level(from, to);
-  if (from.is_structured()) return from.fields().size() == 1 ? unsafe : never;
+  // To a plain dtype: one field only, itself castable (a nested structure of
+  // two fields is not); from a plain one: always, unsafe.
+  if (from.is_structured())
+    return from.fields().size() == 1 ? std::max(unsafe, cast_level(from.fields()[0].type, to))
+                                     : never;
   if (to.is_structured()) return unsafe;
   if (from.is_subarray() || to.is_subarray()) {
     if (from.is_subarray() && to.is_subarray())
@@ -215,8 +219,8 @@ int cast_level(const dtype& from, const dtype& to) {
 } // namespace
 
 bool can_cast(const dtype& from, const dtype& to, casting rule) {
-  if (from.is_structured() && to.is_structured())
-    return structured_level(from, to) <= static_cast<int>(rule);
+  if (from.is_structured() || to.is_structured())
+    return cast_level(from, to) <= static_cast<int>(rule);
   if (rule == casting::unsafe || from == to) return true;
   if (rule == casting::no) return false;
   if (from.to_native() == to.to_native()) return true;

@@ -9,7 +9,7 @@ NumPy's own width, of narrower widths (cut text) and big-endian U; and every
 pair of datetime64 units and of timedelta64 units, with multiples,
 datetime64 <-> timedelta64, datetime64/timedelta64 to S and U text, and S/U
 text to every number type (what Python's int(), float(), complex() read).
-Also GOLDEN_DIR/astype/struct.txt: structured-to-structured pairs, np.can_cast
+Also GOLDEN_DIR/astype/struct.txt: structured pairs (and structured <-> plain), np.can_cast
 under each rule and astype's values.
 """
 
@@ -145,9 +145,9 @@ S_XYS = [("x", "<i4"), ("y", "<f8"), ("s", "S3")]
 S_NEST = [("p", [("q", "<i4"), ("r", "<f4")]), ("v", "<f8", (2,))]
 S_TEXT = [("s", "<U8"), ("n", "S6")]
 S_TIME = [("t", "<M8[s]"), ("d", "<m8[ms]")]
-# (source fields, target, check the values too): the values only where npio
-# casts the pair (nested structured <-> plain fields and subarray shapes that
-# differ are not implemented; can_cast is checked for every pair)
+# (source, target, check the values too): structured, or plain on one side;
+# the values only where npio casts the pair (subarray shapes that differ are
+# not implemented; can_cast is checked for every pair)
 STRUCT_PAIRS = [
     (S_XYS, S_XYS, True),
     (S_XYS, [("a", "<f4"), ("b", "<i8"), ("c", "<U5")], True),
@@ -164,7 +164,7 @@ STRUCT_PAIRS = [
     (S_XYS, [("x", "<i4"), ("y", "S32"), ("s", "<U3")], True),
     (S_XYS, [("x", "?"), ("y", "<c16"), ("s", "S1")], True),
     (S_XYS, [("x", "<M8[s]"), ("y", "<f8"), ("s", "S3")], True),
-    (S_XYS, [("x", "<i4"), ("y", "<f8"), ("s", [("q", "S3")])], False),
+    (S_XYS, [("x", "<i4"), ("y", "<f8"), ("s", [("q", "S3")])], True),
     (S_NEST, [("p", [("q", "<i8"), ("r", "<f8")]), ("v", "<f4", (2,))], True),
     (S_NEST, [("a", [("q", "<i4"), ("z", "<f4")]), ("v", "<f8", (2,))], True),
     (S_NEST, [("p", [("q", "<i4"), ("r", "<f4")]), ("v", ">f8", (2,))], True),
@@ -177,6 +177,27 @@ STRUCT_PAIRS = [
     (S_TIME, [("t", "<M8[ms]"), ("d", "<U21")], True),
     (S_TIME, [("t", "S40"), ("d", "<m8[s]")], True),
     (S_TIME, [("t", "<M8[D]"), ("d", "<m8[ms]")], True),
+    # a structured field to a plain one (one field only) and back
+    ([("p", [("q", "<i4")]), ("v", "<f8")], [("p", "<f8"), ("v", "<f8")], True),
+    ([("x", "<f8"), ("v", "<i4")], [("x", [("q", "<i8"), ("r", "<U3")]), ("v", "<f8", (2,))],
+     True),
+    # structured to plain: one field, cast (of a subarray field, the first
+    # item); more fields are refused
+    ([("a", "<i4")], "<f8", True),
+    ([("a", ">f4")], "<U12", True),
+    ([("a", "<i4", (2,))], "<f8", True),
+    ([("a", [("x", "<i2")])], "<i8", True),
+    ([("a", [("x", "<i2"), ("y", "<i2")])], "<i8", True),
+    (S_XYS, "<f8", True),
+    # plain to structured: every field (every item of a subarray field,
+    # nested fields too) holds the element cast to its type (no float to a
+    # narrower integer: C leaves NaN and overflow undefined, see astype.tsv)
+    ("<i8", S_XYS, True),
+    ("<i2", S_NEST, True),
+    ("<f4", [("a", "<f8"), ("b", "<U12"), ("c", "<c8", (2,))], True),
+    ("<i8", [("t", "<M8[s]"), ("u", "<U6"), ("b", "?")], True),
+    ("<U5", [("a", "<i4"), ("b", "S2")], True),
+    ("<M8[s]", [("t", "<M8[ms]"), ("i", "<i8")], True),
 ]
 
 
