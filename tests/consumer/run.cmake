@@ -6,7 +6,9 @@
 #   static: the npio build under test (BINARY_DIR), installed into WORK_DIR/static.
 #   shared: a plain configure of SOURCE_DIR with -DBUILD_SHARED_LIBS=ON (no
 #           developer options: it must need neither GTest nor nlohmann_json),
-#           built and installed into WORK_DIR/shared.
+#           built and installed into WORK_DIR/shared; then configured again
+#           with -DNPIO_JSON=ON and installed beside it (libnpio_json.so).
+# Both shared libraries must export npio's symbols only.
 # Each consumer runs, and NumPy (Debian's, the test oracle) reads what it wrote.
 foreach(var SOURCE_DIR BINARY_DIR WORK_DIR)
   if(NOT DEFINED ${var})
@@ -122,13 +124,29 @@ file(GLOB_RECURSE sonames ${WORK_DIR}/shared/*/libnpio.so.*)
 if(NOT sonames)
   message(FATAL_ERROR "consumer test: the shared install has no versioned libnpio.so.*")
 endif()
-# Only npio's symbols are exported (cmake/npio.map).
-execute_process(COMMAND nm -D --defined-only -C ${WORK_DIR}/shared-build/libnpio.so
-                OUTPUT_VARIABLE exported)
-string(REGEX MATCHALL "\n[0-9a-f]+ [TtWwVvDdBbRru] [^\n]*" lines "${exported}")
-foreach(line ${lines})
-  if(NOT line MATCHES "npio::|NPIO_0")
-    message(FATAL_ERROR "consumer test: libnpio.so exports a foreign symbol:${line}")
+# The same build with the JSON component too (it needs nlohmann_json, which
+# the plain configure above must not), installed beside it.
+run("shared: configure with JSON" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/shared-build
+    -DNPIO_JSON=ON)
+run("shared: build with JSON" ${CMAKE_COMMAND} --build ${WORK_DIR}/shared-build)
+run("shared: install with JSON" ${CMAKE_COMMAND} --install ${WORK_DIR}/shared-build
+    --prefix ${WORK_DIR}/shared)
+# Only npio's symbols are exported (cmake/npio.map), by either library: not
+# the standard library's instances, nor nlohmann/json's.
+foreach(lib libnpio.so libnpio_json.so)
+  execute_process(COMMAND nm -D --defined-only -C ${WORK_DIR}/shared-build/${lib}
+                  OUTPUT_VARIABLE exported RESULT_VARIABLE nm_failed)
+  if(nm_failed)
+    message(FATAL_ERROR "consumer test: nm could not read ${lib}")
   endif()
+  string(REGEX MATCHALL "\n[0-9a-f]+ [TtWwVvDdBbRru] [^\n]*" lines "${exported}")
+  if(NOT lines)
+    message(FATAL_ERROR "consumer test: ${lib} exports nothing")
+  endif()
+  foreach(line ${lines})
+    if(NOT line MATCHES "npio::|NPIO_0")
+      message(FATAL_ERROR "consumer test: ${lib} exports a foreign symbol:${line}")
+    endif()
+  endforeach()
 endforeach()
 check_prefix(shared ${WORK_DIR}/shared)
