@@ -732,7 +732,8 @@ array array::astype(const npio::dtype& dt, casting rule) const {
   // field by field: the byte-order path below would swap every field when
   // only some change order
   if (dtype_.is_structured() && dt.is_structured()) return astype_structured(dt);
-  if (dtype_.is_structured() && !dt.is_subarray()) return from_one_field(*this, dt);
+  if (dtype_.is_structured() && dtype_.fields().size() == 1 && !dt.is_subarray())
+    return from_one_field(*this, dt);
   if (dt.is_structured() && !dtype_.is_subarray()) return to_fields(*this, dt);
   if (dt.to_native() == dtype_.to_native()) {
     // Only the byte order differs: swap, whatever the kind.

@@ -198,11 +198,14 @@ int structured_level(const dtype& from, const dtype& to) {
 int cast_level(const dtype& from, const dtype& to) {
   constexpr int unsafe = static_cast<int>(casting::unsafe);
   if (from.is_structured() && to.is_structured()) return structured_level(from, to);
-  // To a plain dtype: one field only, itself castable (a nested structure of
-  // two fields is not); from a plain one: always, unsafe.
-  if (from.is_structured())
+  // To a plain dtype: object safely (anything is), otherwise one field only,
+  // itself castable (a nested structure of two fields is not); from a plain
+  // one: always, unsafe.
+  if (from.is_structured()) {
+    if (to.kind() == 'O' && plain(to)) return static_cast<int>(casting::safe);
     return from.fields().size() == 1 ? std::max(unsafe, cast_level(from.fields()[0].type, to))
                                      : never;
+  }
   if (to.is_structured()) return unsafe;
   if (from.is_subarray() || to.is_subarray()) {
     if (from.is_subarray() && to.is_subarray())

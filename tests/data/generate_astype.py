@@ -189,6 +189,11 @@ STRUCT_PAIRS = [
     ([("a", [("x", "<i2")])], "<i8", True),
     ([("a", [("x", "<i2"), ("y", "<i2")])], "<i8", True),
     (S_XYS, "<f8", True),
+    # to object (safe, any structure) and to void: can_cast only (npio
+    # refuses both casts)
+    (S_XYS, "|O", False),
+    ([("a", "<i4")], "|O", False),
+    ([("a", "<i4")], "|V4", False),
     # plain to structured: every field (every item of a subarray field,
     # nested fields too) holds the element cast to its type (no float to a
     # narrower integer: C leaves NaN and overflow undefined, see astype.tsv)

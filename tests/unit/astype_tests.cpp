@@ -183,7 +183,9 @@ TEST(Astype, StructuredAsNumpy) {
     ls >> id >> bits >> what;
     const auto stem = astype_dir() / ("struct_" + id);
     const npio::array src = npio::load(stem.string() + "_src.npy").array();
-    const npio::dtype to = npio::load(stem.string() + "_to.npy").array().dtype();
+    npio::load_options with_objects; // an empty object array names the target |O
+    with_objects.allow_pickle = true;
+    const npio::dtype to = npio::load(stem.string() + "_to.npy", with_objects).array().dtype();
     const std::string pair = "case " + id + ": " + src.dtype().str() + " -> " + to.str();
     ++ran;
     for (std::size_t r = 0; r < 5; ++r) {
