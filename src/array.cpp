@@ -1,4 +1,5 @@
 // The array model: buffers, views, strided copies, byte swapping and casts.
+#include "datetime_text.hpp"
 #include "parse_number.hpp"
 #include "shape_size.hpp"
 
@@ -583,6 +584,7 @@ array astype_text(const array& a, const dtype& dt);
 array astype_number_text(const array& a, dtype dt);
 array astype_datetime(const array& a, const dtype& dt);
 array astype_datetime_text(const array& a, dtype dt);
+time_unit promote_text_unit(time_unit a, time_unit b);
 } // namespace detail
 
 namespace {
@@ -719,6 +721,57 @@ array to_fields(const array& a, const npio::dtype& dt) {
   return r;
 }
 
+// S/U text to datetime64 or timedelta64, as NumPy 1.24 reads each element
+// (datetime_text.hpp). To datetime64 without a unit ('M8'), the finest unit
+// any element gives (NaT alone: none). Errors: invalid_argument naming the
+// element, where NumPy raises ValueError.
+template <class ElementText, class EachText>
+array text_to_datetime(const array& a, const npio::dtype& dt, ElementText element_text,
+                       EachText each_text) {
+  const bool is_dt = dt.kind() == 'M';
+  const char* what = is_dt ? "a datetime64" : "a timedelta64";
+  const auto refused = [&](std::int64_t k, const std::string& t, const std::string& why) {
+    std::string shown;
+    for (char c : t.substr(0, 64))
+      shown += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    return error(errc::invalid_argument, "element " + std::to_string(k) + " ('" + shown +
+                                             (t.size() > 64 ? "...'" : "'") + ") is not " + what +
+                                             " NumPy reads" +
+                                             (why.empty() ? std::string() : ": " + why));
+  };
+  const auto read = [&](const std::byte* e, std::int64_t k, detail::parsed_datetime& p) {
+    const std::string t = element_text(e, k, what);
+    if (const std::string why = detail::parse_datetime(t, p); !why.empty())
+      throw refused(k, t, why);
+  };
+  npio::dtype to = dt;
+  if (is_dt && dt.unit() == time_unit::generic) {
+    time_unit best = time_unit::generic;
+    each_text([&](const std::byte* e, std::int64_t k) {
+      detail::parsed_datetime p;
+      read(e, k, p);
+      if (!p.nat) best = detail::promote_text_unit(best, p.best);
+    });
+    if (best != time_unit::generic) to = npio::dtype::datetime('M', best, 1, dt.order());
+  }
+  array r(to, a.shape());
+  std::byte* out = r.mutable_data();
+  const bool swap = needs_swap(to);
+  each_text([&](const std::byte* e, std::int64_t k) {
+    std::int64_t v = 0;
+    if (is_dt) {
+      detail::parsed_datetime p;
+      read(e, k, p);
+      v = detail::datetime_value(p, to);
+    } else {
+      const std::string t = element_text(e, k, what);
+      if (!detail::parse_timedelta(t, v)) throw refused(k, t, "");
+    }
+    store_element(out + static_cast<std::size_t>(k) * 8, v, swap);
+  });
+  return r;
+}
+
 } // namespace
 
 array array::astype(const npio::dtype& dt, casting rule) const {
@@ -750,6 +803,27 @@ array array::astype(const npio::dtype& dt, casting rule) const {
     return !d.is_structured() && !d.is_subarray() && (d.kind() == 'S' || d.kind() == 'U');
   };
   if (text(dtype_) && text(dt)) return detail::astype_text(*this, dt);
+  // Each S or U element's text, k its index (for errors): ASCII only.
+  const auto element_text = [&](const std::byte* e, std::int64_t k, const char* reading) {
+    if (dtype_.kind() == 'S') return get_string(e);
+    std::string t;
+    for (const char32_t c : get_u32string(e)) {
+      if (c >= 0x80)
+        throw error(errc::invalid_argument, "element " + std::to_string(k) +
+                                                " holds text that is not ASCII; reading it as " +
+                                                reading + " is not implemented");
+      t += static_cast<char>(c);
+    }
+    return t;
+  };
+  const auto each_text = [&](auto f) {
+    const std::size_t isz = itemsize();
+    std::int64_t k = 0;
+    for_each_element(*this, [&](const std::byte* p, std::int64_t n) {
+      for (std::int64_t j = 0; j < n; ++j, ++k)
+        f(p + static_cast<std::size_t>(j) * isz, k);
+    });
+  };
   if (text(dtype_) && numeric(dt) && !dt.is_datetime()) {
     // S/U to b/i/u/f/c: Python's int(), float(), complex() of each element
     if ((dt.kind() == 'f' && dt.itemsize() > 8) || (dt.kind() == 'c' && dt.itemsize() > 16))
@@ -758,29 +832,13 @@ array array::astype(const npio::dtype& dt, casting rule) const {
                                            "with its own parser)");
     array r(dt, shape_);
     std::byte* out = r.buf_->data();
-    const std::size_t isz = itemsize();
-    std::int64_t k = 0;
-    for_each_element(*this, [&](const std::byte* p, std::int64_t n) {
-      for (std::int64_t j = 0; j < n; ++j, ++k, out += dt.itemsize()) {
-        const std::byte* e = p + static_cast<std::size_t>(j) * isz;
-        std::string t;
-        if (dtype_.kind() == 'S') {
-          t = get_string(e);
-        } else {
-          for (const char32_t c : get_u32string(e)) {
-            if (c >= 0x80)
-              throw error(errc::invalid_argument,
-                          "element " + std::to_string(k) +
-                              " holds text that is not ASCII; reading it as a number is not "
-                              "implemented (NumPy takes Unicode digits and spaces)");
-            t += static_cast<char>(c);
-          }
-        }
-        store_scalar(out, dt, text_scalar(t, k, dt));
-      }
+    each_text([&](const std::byte* e, std::int64_t k) {
+      const std::string t = element_text(e, k, "a number (NumPy takes Unicode digits and spaces)");
+      store_scalar(out + static_cast<std::size_t>(k) * dt.itemsize(), dt, text_scalar(t, k, dt));
     });
     return r;
   }
+  if (text(dtype_) && dt.is_datetime()) return text_to_datetime(*this, dt, element_text, each_text);
   if (text(dt) && numeric(dtype_) && dtype_.is_datetime())
     return detail::astype_datetime_text(*this, dt);
   if (text(dt) && numeric(dtype_) && !dtype_.is_datetime())

@@ -693,13 +693,6 @@ std::int64_t scale(std::int64_t v, std::int64_t num, std::int64_t den) {
   return wmul(v, num) / den;
 }
 
-constexpr int month_days[2][12] = {{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31},
-                                   {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}};
-
-bool leap(std::int64_t y) {
-  return (y & 3) == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
 struct ymd {
   std::int64_t year = 1970;
   int month = 1, day = 1;
@@ -713,26 +706,7 @@ ymd civil_from_days(std::int64_t days) {
 
 // NumPy's get_datetimestruct_days: days from 1970-01-01 to the date.
 std::int64_t days_from_civil(const ymd& t) {
-  std::int64_t year = wadd(t.year, -1970);
-  std::int64_t days = wmul(year, 365);
-  if (days >= 0) {
-    year += 1;
-    days += year / 4;
-    year += 68;
-    days -= year / 100;
-    year += 300;
-    days += year / 400;
-  } else {
-    year -= 2;
-    days += year / 4;
-    year -= 28;
-    days -= year / 100;
-    days += year / 400;
-  }
-  const int* ml = month_days[leap(t.year)];
-  for (int i = 0; i < t.month - 1; ++i)
-    days += ml[i];
-  return days + t.day - 1;
+  return detail::days_from_civil({t.year, t.month, t.day});
 }
 
 // Units of `unit_idx` (D and finer, not fs/as) in one day.
@@ -778,6 +752,21 @@ std::int64_t calendar_cast(std::int64_t v, const dtype& from, const dtype& to) {
 } // namespace
 
 namespace detail {
+
+// NumPy's compute_datetime_metadata_greatest_common_divisor for two units of
+// multiple 1, as astype to 'M8' combines the units of texts one by one: the
+// finer unit, unless the factor between them passes NumPy's overflow check.
+time_unit promote_text_unit(time_unit a, time_unit b) {
+  if (a == time_unit::generic) return b;
+  if (b == time_unit::generic || a == b) return a;
+  const time_unit fine = std::max(a, b), coarse = std::min(a, b);
+  if (units_factor(unit_index(coarse), unit_index(fine)) == 0)
+    throw error(errc::invalid_argument,
+                "integer overflow getting a common unit for datetime64 texts in " +
+                    dtype::datetime('M', a).str() + " and " + dtype::datetime('M', b).str() +
+                    " (NumPy's OverflowError)");
+  return fine;
+}
 
 // astype between datetime64 units or between timedelta64 units, as NumPy
 // 1.24: finer units multiply, coarser ones floor, NaT stays NaT, values that

@@ -14,7 +14,9 @@ under each rule and astype's values.
 """
 
 import os
+import re
 import sys
+import warnings
 
 import numpy as np
 
@@ -228,6 +230,92 @@ def field_values(rng, dt, n):
     return np.array(texts + ["0"] * (n - len(texts)), dtype=dt)
 
 
+# Texts NumPy refuses as datetime64, one case each (it stops at the first).
+BAD_DATETIMES = ["2020-13-01", "2020-02-30", "2019-02-29", "2020-1-01", " NaT", "NaT ",
+                 "2020-01-01 ", "2020-01-01T24:00", "2020-01-01T10:60", "2020-01-01T10:00:60",
+                 "2020-01-01T10:00:05.1234567891234567891", "2020-01-01T10+24",
+                 "2020-01-01T10+05:60", "2020-01-01X", "abc", "-", "  ", "2020-", "2020-01-",
+                 "2020-01-01T", "2020-01-01T1", "2020-01-01T10:", "2020-01-01T10:00:",
+                 "2020-01-01T10+5", "2020-01-01T10+05 ", "2020-01-01Z", "2020-01-01T10ZZ",
+                 "2020-00-10", "2020-01-00", "+", "2020-01-01T10:00:05,5"]
+# ... and as timedelta64 (C's strtol over the whole text).
+BAD_TIMEDELTAS = ["10 ", "  ", "1_000", "0x10", "1e3", "1.5", "+", "-", "10s", "NAT ", "++1"]
+
+
+def zoned(text):
+    """Whether a datetime text has a time zone ('Z' or an offset after the time)."""
+    s = text.strip()
+    sep = re.search(r"[T ]", s)
+    return bool(sep) and bool(re.search(r"[Z+-]", s[sep.start():]))
+
+
+def bytes_safe(text):
+    """Texts NumPy 1.24 reads from S arrays without crashing."""
+    return not zoned(text) and text == text.rstrip()
+
+
+def text_time_cases(rng):
+    """S/U text to datetime64 and timedelta64: ISO 8601 texts NumPy wrote
+    (random values in every unit, then spaces, 'T' or ' ', 'Z' and offsets),
+    hand-picked ones, and the texts it refuses. No 'today' or 'now' (the
+    clock: tests/unit/astype_tests.cpp checks those)."""
+    texts = ["2020-01-01", "2020", "2020-02", "-0044-03-15", "+2020-01-01", " 2020-01-01",
+             " -2020-01-01", "20200101", "12345-01-01", "0000-01-01", "NaT", "nat", "NAT", "",
+             "2020-01-01T10", "2020-01-01 10:00", "2020-01-01T10:00:05.",
+             "2020-01-01T10:00:05.5", "2020-01-01T10:00:05.1234", "2020-01-01T10:00:05.1234567",
+             "2020-01-01T10:00:05.123456789012345678", "2020-01-01T10Z", "2020-01-01T10Z ",
+             "2020-01-01T10:00+0100", "2020-01-01T10:00-01:30", "2020-01-01T00:30+05",
+             "2020-03-01T00:10+00:20", "2020-12-31T23:59:59-00:01", "1969-12-31T23:59:59.999",
+             "-0001-06-01T10:00:05", "2000-02-29T12:00:00  "]
+    for unit in UNITS:
+        vals = random_times(rng, 60)
+        if unit.lstrip("0123456789") in ("Y", "M", "W"):
+            vals = vals[np.abs(vals) < 10 ** 12]
+        iso = np.datetime_as_string(vals.view("M8[%s]" % unit))
+        texts += [str(t) for t in iso]
+    # the same instants with other separators, spaces and time zones
+    extra = []
+    for t in texts[-120:]:
+        if "T" in t and t != "NaT":
+            extra.append(t.replace("T", " ", 1) + " " * int(rng.integers(0, 3)))
+            extra.append(t + ["Z", "+05:30", "-0800", "+00", "-23:59"][int(rng.integers(0, 5))])
+    texts += extra
+    texts = [t for t in texts if "NaT" in t or len(t) < 60]
+    width = max(len(t) for t in texts)
+    cases = []
+    targets = ["M8", "M8[Y]", "M8[M]", "M8[W]", "M8[D]", "M8[h]", "M8[m]", "M8[s]", "M8[ms]",
+               "M8[us]", "M8[ns]", "M8[ps]", "M8[fs]", "M8[as]", "M8[10s]", "M8[7D]", ">M8[ms]"]
+    # NumPy 1.24 crashes (SIGSEGV) on bytes it refuses or warns about (a time
+    # zone) and on bytes with spaces after the text: S sources get the others
+    plain = [t.encode() for t in texts if bytes_safe(t)]
+    for to in targets:
+        for src in (np.array(texts, dtype="<U%d" % width),
+                    np.array(plain, dtype="S%d" % width)):
+            cases.append((src, to))
+    cases.append((np.array(["NaT", "", "nat"]), "M8"))  # NaT alone: generic units
+    # 'M8' takes the finest unit of the texts, combined one by one; from days
+    # to fs or as the factor passes NumPy's overflow check (an error above), so
+    # also the texts of microseconds at most
+    coarse = [t for t in texts if not re.search(r"\.\d{7,}", t)]
+    cases.append((np.array(coarse), "M8"))
+    cases.append((np.array([t.encode() for t in coarse if bytes_safe(t)]), "M8"))
+    cases.append((np.array(["2020-01-01T10:00:05", "2020-01-01T10:00:05.5",
+                            "2020-01-01T10:00:05.123456789012"]), "M8"))
+    for t in BAD_DATETIMES:  # U only: NumPy 1.24 crashes refusing bytes
+        cases.append((np.array([t]), "M8[s]"))
+        cases.append((np.array([t]), "M8"))
+    deltas = ["10", " 10", "+5", "-7", "0", "000123", "NaT", "nat", "", "\t42",
+              "99999999999999999999", "-99999999999999999999", "9223372036854775807",
+              "-9223372036854775807"] + [str(v) for v in random_times(rng, 60)]
+    for to in ["m8[s]", "m8[ms]", ">m8[D]", "m8[3h]", "m8"]:
+        cases.append((np.array(deltas), to))
+        cases.append((np.array([d.encode() for d in deltas]), to))
+    for t in BAD_TIMEDELTAS:
+        cases.append((np.array([t]), "m8[s]"))
+        cases.append((np.array([t.encode()]), "m8[s]"))
+    return cases
+
+
 def main():
     out = os.path.join(sys.argv[1], "astype")
     os.makedirs(out, exist_ok=True)
@@ -277,10 +365,13 @@ def main():
         for t in bad[:: max(1, len(bad) // 12)]:
             cases.append((np.array([t]), to))
             cases.append((np.array([t.encode()]), to))
+    cases += text_time_cases(rng)
     for n, (src, to) in enumerate(cases):
         np.save(os.path.join(out, "%d_src.npy" % n), src)
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                # texts with a time zone: NumPy 1.24 reads them, with a DeprecationWarning
+                warnings.simplefilter("ignore", DeprecationWarning)
                 dst = src.astype(to)
         except (OverflowError, ValueError, TypeError, RuntimeError):
             lines.append("%d %s %s error" % (n, src.dtype.str, np.dtype(to).str))

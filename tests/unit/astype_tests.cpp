@@ -4,7 +4,9 @@
 // NumPy's answers come from tests/data/generate_astype.py (ctest -R golden).
 #include <cmath>
 #include <complex>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -211,6 +213,37 @@ TEST(Astype, StructuredAsNumpy) {
   EXPECT_EQ(wrong, 0u);
   EXPECT_GT(ran, 25u);
   EXPECT_GT(values, 20u);
+}
+
+TEST(Astype, TextToDatetimeAsNumpy) {
+  // The golden cases (TextToNumbersAsNumpy runs them: S/U sources) hold no
+  // 'today' or 'now', which read the clock: here, against the clock.
+  const std::int64_t before = std::time(nullptr);
+  const auto now = texts({"now", "NOW", "today"}).astype(npio::dtype::parse("<M8[s]"));
+  const std::int64_t after = std::time(nullptr);
+  EXPECT_GE(now.at<std::int64_t>(0), before);
+  EXPECT_LE(now.at<std::int64_t>(1), after);
+  std::tm local{};
+  const std::time_t t = static_cast<std::time_t>(after);
+  ASSERT_NE(::localtime_r(&t, &local), nullptr);
+  // today: the local date, at midnight UTC
+  const std::int64_t today = now.at<std::int64_t>(2);
+  EXPECT_EQ(today % 86400, 0);
+  EXPECT_LE(std::llabs(today - (after + local.tm_gmtoff)), 2 * 86400);
+  // 'M8' takes the unit the texts give: days for today, seconds for now
+  EXPECT_EQ(texts({"today"}).astype(npio::dtype::parse("<M8")).dtype().str(), "<M8[D]");
+  EXPECT_EQ(texts({"today", "now"}).astype(npio::dtype::parse("<M8")).dtype().str(), "<M8[s]");
+  EXPECT_EQ(texts({"NaT", ""}).astype(npio::dtype::parse("<M8")).dtype().str(), "<M8");
+  // errors name the element and its text
+  try {
+    (void)texts({"2020-01-01", "2020-13-01"}, "<U16").astype(npio::dtype::parse("<M8[D]"));
+    ADD_FAILURE() << "month 13 read";
+  } catch (const npio::error& e) {
+    EXPECT_EQ(e.code(), npio::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("element 1 ('2020-13-01')"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW((void)texts({"10 "}).astype(npio::dtype::parse("<m8[s]")), npio::error);
 }
 
 TEST(Astype, DatetimeTextExamples) {
