@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < lines.size(); ++i)
     a.set(lines[i], static_cast<std::int64_t>(i));
   for (const char* to : {"<M8", "<M8[s]", ">M8[as]", "<M8[Y]", "<M8[M]", "<M8[7D]", "<M8[25ms]",
-                         "<m8[s]", "<m8", "<i8", "|u1", "<f8", "<c16", "|b1"}) {
+                         "<m8[s]", "<m8", "<i8", "|u1", "<f8", "<c16", "<f16", "<c32", "|b1"}) {
     try {
       const npio::array r = a.astype(npio::dtype::parse(to));
       require(r.size() == a.size());

@@ -603,6 +603,13 @@ scalar text_scalar(const std::string& text, std::int64_t k, const dtype& to) {
                                              to.str());
   };
   scalar s{to.kind()};
+  if (to.kind() == 'f' && to.itemsize() > 8) {
+    long double v = 0;
+    if (!detail::parse_np_longdouble(text, v))
+      throw fail(" is not a number NumPy's long double reader (strtold) reads, for");
+    s.re = v;
+    return s;
+  }
   if (to.kind() == 'f' || to.kind() == 'c') {
     double re = 0, im = 0;
     const bool ok = to.kind() == 'f' ? detail::parse_py_float(text, re)
@@ -825,11 +832,9 @@ array array::astype(const npio::dtype& dt, casting rule) const {
     });
   };
   if (text(dtype_) && numeric(dt) && !dt.is_datetime()) {
-    // S/U to b/i/u/f/c: Python's int(), float(), complex() of each element
-    if ((dt.kind() == 'f' && dt.itemsize() > 8) || (dt.kind() == 'c' && dt.itemsize() > 16))
-      throw error(errc::type_mismatch, "casting text to " + dt.str() +
-                                           " is not implemented (NumPy reads long doubles "
-                                           "with its own parser)");
+    // S/U to b/i/u/f/c: Python's int(), float(), complex() of each element;
+    // long double as NumPy's strtold (text_scalar), complex256 through
+    // complex() in double precision, as NumPy 1.24 does
     array r(dt, shape_);
     std::byte* out = r.buf_->data();
     each_text([&](const std::byte* e, std::int64_t k) {

@@ -6,10 +6,12 @@
 #include "parse_number.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <locale.h>
 #include <npio/array.hpp>
 #include <npio/text.hpp>
 #include <npio/visit.hpp>
@@ -934,6 +936,47 @@ bool parse_py_float(std::string_view text, double& v) {
   if (!drop_underscores(strip(text), s) || s.empty()) return false;
   std::size_t pos = 0;
   return float_prefix(s, pos, v) && pos == s.size();
+}
+
+bool parse_np_longdouble(const std::string& text, long double& v) {
+  const char* s = text.c_str(); // up to the first NUL, as NumPy's C string
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  const auto word = [](const char* p, const char* w) {
+    for (; *w; ++p, ++w)
+      if ((*p | 0x20) != *w) return false;
+    return true;
+  };
+  const char* p = s;
+  while (space(*p))
+    ++p;
+  const char* q = p + (*p == '-' || *p == '+');
+  const char* end = nullptr;
+  if (word(q, "nan")) {
+    q += 3;
+    if (*q == '(') { // nan(chars): letters, digits and '_' up to a ')'
+      ++q;
+      while ((*q >= '0' && *q <= '9') || ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z') || *q == '_')
+        ++q;
+      if (*q == ')') ++q;
+    }
+    v = std::numeric_limits<long double>::quiet_NaN(); // unsigned, as NumPy's NPY_NAN
+    end = q;
+  } else if (word(q, "inf")) {
+    q += 3;
+    if (word(q, "inity")) q += 5;
+    v = *p == '-' ? -std::numeric_limits<long double>::infinity()
+                  : std::numeric_limits<long double>::infinity();
+    end = q;
+  } else {
+    static const locale_t c_locale = ::newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
+    if (!c_locale) return false;
+    char* stop = nullptr;
+    errno = 0;
+    v = ::strtold_l(p, &stop, c_locale);
+    if (errno != 0 && errno != ERANGE) return false; // ERANGE: inf or subnormal, kept
+    end = stop;
+  }
+  return end != s && *end == '\0';
 }
 
 // complex(text) as Python reads it: "1.5", "2j", "1+2j", "(1-j)", spaces

@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <npio/dtype.hpp>
 #include <npio/error.hpp>
 #include <string>
@@ -84,6 +85,11 @@ template <class T> void store_element(std::byte* p, const T& v, bool swap) noexc
     store_element<F>(p + sizeof(F), v.imag(), swap);
   } else {
     std::memcpy(p, &v, sizeof(T));
+    // x87's 80-bit long double: the 6 padding bytes are zeroed, not whatever
+    // the register spill left there
+    if constexpr (std::is_same_v<T, long double> &&
+                  std::numeric_limits<long double>::digits == 64 && sizeof(T) > 10)
+      std::memset(p + 10, 0, sizeof(T) - 10);
     if (swap) std::reverse(p, p + sizeof(T));
   }
 }

@@ -84,7 +84,11 @@ def random_times(rng, n=300):
 
 
 NUMBER_TARGETS = ["?", "i1", "<i2", ">i4", "<i8", "u1", "<u2", "<u4", ">u8", "<f2", "<f4",
-                  ">f8", "<c8", ">c16"]
+                  ">f8", "<c8", ">c16", "<f16", "<c32"]
+# Spellings where NumPy's long double reader (strtold) differs from float()
+LONG_DOUBLE_TEXT = ["0x1.8p1", "0X10", "-0x.8p-2", "nan(abc)", "nan()", "-nan", "INFINITY",
+                    "1e-4950", "1e4932", "1e5000", "-1e5000", "3.3621031431120935063e-4932",
+                    "1.000000000000000000001", "0.1", "  0.1", "0.1 ", "1e", "1_0", " "]
 BAD_TEXT = ["", "  ", "abc", "1.5e", "0x10", "1__0", "_1", "1_", "--1", "1 2", "(1+2j", "True",
             "1e", ".", "+", "nan(1)", "1+2", "j1", "(1+2j))", "1.5", "2j", "1e3"]
 
@@ -130,7 +134,7 @@ def number_texts(rng, n=240):
         if rng.integers(0, 8) == 0 and t[:1] not in "+-":
             t = "+" + t
         out.append(t)
-    return out
+    return out + LONG_DOUBLE_TEXT
 
 
 def reads(text, to):
