@@ -1,6 +1,8 @@
 // POSIX file helpers: EINTR-safe full reads and writes, atomic replacement.
 #include "file.hpp"
 
+#include "parallel.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <dirent.h>
-#include <exception>
 #include <fcntl.h>
 #include <limits>
 #include <mutex>
@@ -115,51 +116,27 @@ constexpr unsigned parallel_read_max_threads = 4;
 
 std::size_t pread_parallel(int fd, std::byte* dst, std::size_t n, std::uint64_t offset,
                            const std::filesystem::path& path) {
-  const unsigned hw = std::thread::hardware_concurrency();
-  const std::size_t parts =
-      std::min<std::size_t>({hw ? hw : 1, parallel_read_max_threads, n / (parallel_read_min / 2)});
+  const std::size_t parts = std::min<std::size_t>(
+      {default_threads(), parallel_read_max_threads, n / (parallel_read_min / 2)});
   if (parts <= 1) return pread_full(fd, dst, n, offset, path);
   // Parts start on 2 MiB boundaries of the destination where they can, so
   // that no huge page is faulted in by two threads.
   const std::size_t step =
       ((n / parts) + (std::size_t(2) << 20) - 1) & ~((std::size_t(2) << 20) - 1);
-  struct part {
-    std::size_t at = 0, size = 0, got = 0;
-    std::exception_ptr err;
-  };
-  std::vector<part> work;
-  for (std::size_t at = 0; at < n; at += step)
-    work.push_back({at, std::min(step, n - at), 0, nullptr});
-  auto run = [&](part& w) {
-    try {
-      w.got = pread_full(fd, dst + w.at, w.size, offset + w.at, path);
-    } catch (...) {
-      w.err = std::current_exception();
-    }
-  };
-  std::vector<std::thread> threads;
-  threads.reserve(work.size() - 1);
-  for (std::size_t i = 1; i < work.size(); ++i) {
-    try {
-      threads.emplace_back(run, std::ref(work[i]));
-    } catch (const std::system_error&) {
-      break; // no more threads: this one reads what is left
-    }
-  }
-  run(work[0]);
-  for (std::size_t i = threads.size() + 1; i < work.size(); ++i)
-    run(work[i]);
-  for (auto& t : threads)
-    t.join();
+  const std::size_t count = (n + step - 1) / step;
+  std::vector<std::size_t> got(count);
+  parallel_for(count, static_cast<unsigned>(parts), [&](std::size_t k) {
+    const std::size_t at = k * step;
+    got[k] = pread_full(fd, dst + at, std::min(step, n - at), offset + at, path);
+  });
   // The bytes read without a gap from the start: a part that came back short
   // met the end of a file that shrank meanwhile.
-  std::size_t got = 0;
-  for (const auto& w : work) {
-    if (w.err) std::rethrow_exception(w.err);
-    got += w.got;
-    if (w.got < w.size) break;
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    total += got[k];
+    if (got[k] < std::min(step, n - k * step)) break;
   }
-  return got;
+  return total;
 }
 
 void write_full(int fd, const std::byte* src, std::size_t n, const std::filesystem::path& path) {

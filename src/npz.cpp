@@ -5,6 +5,7 @@
 #include "literal.hpp"
 #include "npy_file.hpp"
 #include "npy_framing.hpp"
+#include "parallel.hpp"
 #include "rows_internal.hpp"
 #include "zip.hpp"
 
@@ -350,7 +351,7 @@ std::vector<std::pair<std::string, array>> npz_file::load_all(unsigned threads) 
   std::vector<std::optional<array>> out(npy.size());
   // Several members at once: each member's own chunks then use one thread.
   const unsigned inner = npy.size() > 1 ? 1 : threads;
-  zip::parallel_for(npy.size(), threads, [&](std::size_t k) {
+  detail::parallel_for(npy.size(), threads, [&](std::size_t k) {
     auto l = p_->load_member(npy[k], inner, false, true);
     if (l && l->is_array()) out[k] = std::move(l->array());
   });

@@ -114,11 +114,6 @@ bool safe_name(std::string_view name) noexcept;
 /// where libdeflate would return 0 for a null pointer).
 std::uint32_t crc32(std::uint32_t crc, std::span<const std::byte> b) noexcept;
 
-/// Runs f(i) for i in [0, n) on up to `threads` threads (0: hardware), in
-/// order of i per thread; rethrows the first exception.
-void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& f);
-unsigned default_threads() noexcept;
-
 // ---- writing ---------------------------------------------------------------
 
 /// One member to write: `head` (small, e.g. an .npy header) then `body`.

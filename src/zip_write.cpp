@@ -2,6 +2,7 @@
 // data padded to 64-byte file offsets so it can be mapped), deflate in
 // independent chunks compressed in parallel and joined into one valid stream,
 // central directory and end records (zip64 when needed).
+#include "parallel.hpp"
 #include "zip.hpp"
 
 #include <algorithm>
