@@ -695,22 +695,6 @@ std::int64_t scale(std::int64_t v, std::int64_t num, std::int64_t den) {
   return wmul(v, num) / den;
 }
 
-struct ymd {
-  std::int64_t year = 1970;
-  int month = 1, day = 1;
-};
-
-// NumPy's set_datetimestruct_days: the civil date `days` after 1970-01-01.
-ymd civil_from_days(std::int64_t days) {
-  const detail::civil_date c = detail::civil_from_days(days);
-  return {c.year, c.month, c.day};
-}
-
-// NumPy's get_datetimestruct_days: days from 1970-01-01 to the date.
-std::int64_t days_from_civil(const ymd& t) {
-  return detail::days_from_civil({t.year, t.month, t.day});
-}
-
 // Units of `unit_idx` (D and finer, not fs/as) in one day.
 std::int64_t per_day(int unit_idx) {
   return static_cast<std::int64_t>(units_factor(D, unit_idx));
@@ -722,20 +706,20 @@ std::int64_t calendar_cast(std::int64_t v, const dtype& from, const dtype& to) {
   if (v == nat) return v;
   v = wmul(v, from.unit_count());
   const int a = unit_index(from.unit()), b = unit_index(to.unit());
-  ymd t;
+  detail::civil_date t;
   if (a == Y) {
     t.year = wadd(1970, v);
   } else if (a == M) {
     t.year = wadd(1970, floor_div(v, 12));
     t.month = static_cast<int>(v - floor_div(v, 12) * 12) + 1;
   } else if (a == W) {
-    t = civil_from_days(wmul(v, 7));
+    t = detail::civil_from_days(wmul(v, 7));
   } else if (a == D) {
-    t = civil_from_days(v);
+    t = detail::civil_from_days(v);
   } else {
     // hours and finer: the day is the floor (fs and as span less than a day
     // around 1970 and cannot reach here: their factor to Y or M overflows)
-    t = civil_from_days(floor_div(v, per_day(a)));
+    t = detail::civil_from_days(floor_div(v, per_day(a)));
   }
   std::int64_t r;
   if (b == Y) {
@@ -743,7 +727,7 @@ std::int64_t calendar_cast(std::int64_t v, const dtype& from, const dtype& to) {
   } else if (b == M) {
     r = wadd(wmul(12, wadd(t.year, -1970)), t.month - 1);
   } else {
-    const std::int64_t days = days_from_civil(t);
+    const std::int64_t days = detail::days_from_civil(t);
     r = b == W ? (days >= 0 ? days / 7 : (days - 6) / 7) : wmul(days, per_day(b));
   }
   const std::int64_t n = to.unit_count();
