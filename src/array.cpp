@@ -589,18 +589,22 @@ time_unit promote_text_unit(time_unit a, time_unit b);
 
 namespace {
 
+// "element K ('TEXT')" for errors: the first 64 characters, control
+// characters shown as '?'.
+std::string quoted_element(std::int64_t k, const std::string& text) {
+  std::string shown;
+  for (char c : text.substr(0, 64))
+    shown += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+  return "element " + std::to_string(k) + " ('" + shown + (text.size() > 64 ? "...')" : "')");
+}
+
 // One S or U element read as NumPy 1.24 reads text as a number of dtype `to`
 // (Python's int(), float() or complex(); bool as int() != 0). Errors:
 // invalid_argument naming element k and its text, where NumPy raises
 // ValueError or OverflowError.
 scalar text_scalar(const std::string& text, std::int64_t k, const dtype& to) {
   const auto fail = [&](const char* why) {
-    std::string shown;
-    for (char c : text.substr(0, 64))
-      shown += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    return error(errc::invalid_argument, "element " + std::to_string(k) + " ('" + shown +
-                                             (text.size() > 64 ? "...')" : "')") + why + " dtype " +
-                                             to.str());
+    return error(errc::invalid_argument, quoted_element(k, text) + why + " dtype " + to.str());
   };
   scalar s{to.kind()};
   if (to.kind() == 'f' && to.itemsize() > 8) {
@@ -738,12 +742,7 @@ array text_to_datetime(const array& a, const npio::dtype& dt, ElementText elemen
   const bool is_dt = dt.kind() == 'M';
   const char* what = is_dt ? "a datetime64" : "a timedelta64";
   const auto refused = [&](std::int64_t k, const std::string& t, const std::string& why) {
-    std::string shown;
-    for (char c : t.substr(0, 64))
-      shown += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    return error(errc::invalid_argument, "element " + std::to_string(k) + " ('" + shown +
-                                             (t.size() > 64 ? "...'" : "'") + ") is not " + what +
-                                             " NumPy reads" +
+    return error(errc::invalid_argument, quoted_element(k, t) + " is not " + what + " NumPy reads" +
                                              (why.empty() ? std::string() : ": " + why));
   };
   const auto read = [&](const std::byte* e, std::int64_t k, detail::parsed_datetime& p) {
