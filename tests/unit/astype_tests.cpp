@@ -257,6 +257,16 @@ TEST(Astype, TextToDatetimeAsNumpy) {
         << e.what();
   }
   EXPECT_THROW((void)texts({"10 "}).astype(npio::dtype::parse("<m8[s]")), npio::error);
+  // U text that is not ASCII (Arabic-Indic digits): refused, as NumPy refuses it
+  try {
+    (void)texts({"\u0662\u0660\u0662\u0660"}, "<U8").astype(npio::dtype::parse("<M8[Y]"));
+    ADD_FAILURE() << "non-ASCII digits read";
+  } catch (const npio::error& e) {
+    EXPECT_EQ(e.code(), npio::errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("element 0 holds text that is not ASCII"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Astype, DatetimeTextExamples) {

@@ -321,6 +321,26 @@ bool cache_counts(int fd, std::uint64_t& cached, std::uint64_t& dirty) {
   return true;
 }
 
+// Reads an open file to its end (so its pages are cached).
+void read_through(int fd) {
+  std::vector<char> sink(1 << 20);
+  while (::read(fd, sink.data(), sink.size()) > 0) {
+  }
+}
+
+// The file at `p` open read-only, written back (fsync) and read through:
+// clean and cached, as yesterday's checkpoint read again today. -1 on error.
+int hold_written_back(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  read_through(fd);
+  return fd;
+}
+
 TEST(Overwrite, DropsTheCacheOfACleanOldFileOnly) {
   // The writes of the new file reuse the pages of the old one's cache, as
   // O_TRUNC gives them to np.save: a clean old file's cached pages are
@@ -330,12 +350,8 @@ TEST(Overwrite, DropsTheCacheOfACleanOldFileOnly) {
   temp_dir dir;
   const fs::path p = dir / "c.npy";
   npio::save(p, filled(1));
-  const int held = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  const int held = hold_written_back(p);
   ASSERT_GE(held, 0);
-  ASSERT_EQ(::fsync(held), 0);
-  std::vector<char> sink(1 << 20);
-  while (::read(held, sink.data(), sink.size()) > 0) {
-  }
   std::uint64_t cached = 0, dirty = 0;
   const bool have_cachestat = cache_counts(held, cached, dirty);
   if (have_cachestat) {
@@ -377,12 +393,8 @@ TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
   const fs::path p = dir / "l.npy";
   constexpr std::int64_t n = (std::int64_t(200) << 20) / 8; // 200 MiB of float64
   npio::save(p, filled(1, n));
-  const int held = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  const int held = hold_written_back(p);
   ASSERT_GE(held, 0);
-  ASSERT_EQ(::fsync(held), 0);
-  std::vector<char> sink(1 << 20);
-  while (::read(held, sink.data(), sink.size()) > 0) {
-  }
   {
     npio::npy_writer w(p, npio::dtype::parse("<f8"), npio::shape_t{n});
     const std::vector<double> part(std::size_t(96) << 17, 7.0); // 96 MiB
@@ -392,8 +404,7 @@ TEST(Overwrite, DropsALargeOldFilesCacheAheadOfTheWrites) {
   EXPECT_FALSE(has_temp(dir));
   // The pages the helper dropped are read again: the old file is intact.
   ASSERT_EQ(::lseek(held, 0, SEEK_SET), 0);
-  while (::read(held, sink.data(), sink.size()) > 0) {
-  }
+  read_through(held);
   std::uint64_t cached = 0, dirty = 0;
   const bool have_cachestat = cache_counts(held, cached, dirty);
   npio::save(p, filled(2, n));
@@ -416,13 +427,9 @@ TEST(Overwrite, DropsOnlyAsMuchOfTheOldCacheAsTheNewFileNeeds) {
   auto cached_old_file = [&](int& fd, std::uint64_t& cached) {
     npio::save(p, filled(1, old_n));
     npio::flush_releases();
-    fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) return false;
-    std::vector<char> sink(1 << 20);
-    while (::read(fd, sink.data(), sink.size()) > 0) {
-    }
+    fd = hold_written_back(p);
     std::uint64_t dirty = 0;
-    return cache_counts(fd, cached, dirty);
+    return fd >= 0 && cache_counts(fd, cached, dirty);
   };
   int held = -1;
   std::uint64_t before = 0, after = 0, dirty = 0;
